@@ -1,0 +1,1 @@
+"""Talking to Alma: the HTTP client and Alma's error bodies."""

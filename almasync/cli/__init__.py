@@ -1,0 +1,53 @@
+"""The command line: thin click commands over the engine, and the exit-code boundary."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from almasync import __version__
+from almasync.cli.boundary import run_guarded
+from almasync.cli.plan_cmds import apply, drift, plan, validate
+from almasync.cli.tree_cmds import export, schema
+
+
+class AlmasyncGroup(click.Group):
+    """A group whose ``main`` maps every outcome to almasync's exit codes (usage errors
+    are 64, so that 2 can mean "changes present")."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> NoReturn:
+        code = run_guarded(lambda: super(AlmasyncGroup, self).main(
+            args, prog_name or "almasync", complete_var, standalone_mode=False, **extra))
+        sys.exit(code)
+
+
+@click.group(cls=AlmasyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="almasync")
+@click.option("-v", "--verbose", is_flag=True, help="Log HTTP calls and details to stderr.")
+def cli(verbose: bool) -> None:
+    """Keep an Ex Libris Alma institution's configuration in git."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not verbose:
+        logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+for command in (validate, plan, drift, apply, export, schema):
+    cli.add_command(command)
+
+
+def _add_emulator() -> None:
+    try:
+        from almasync.cli.emulator_cmd import emulator_command
+    except ImportError:  # pragma: no cover - the emulator ships with the package
+        return
+    cli.add_command(emulator_command)
+
+
+_add_emulator()
+main = cli

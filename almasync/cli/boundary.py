@@ -1,0 +1,46 @@
+"""The one place that turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from almasync.errors import AlmasyncError, ConfigError, ExitCode
+
+log = logging.getLogger("almasync")
+
+
+def run_guarded(invoke: Callable[[], Any]) -> int:
+    """Run a click invocation; map every outcome to an :class:`ExitCode` value."""
+    try:
+        result = invoke()
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted; nothing more was done.", err=True)
+        return int(ExitCode.ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        count = len(exc.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was sent to "
+                   "Alma.", err=True)
+        return int(exc.exit_code)
+    except AlmasyncError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return int(ExitCode.ERROR)
+    except Exception as exc:  # the last resort: say what happened, never a traceback
+        log.debug("unexpected error", exc_info=True)
+        click.echo(f"Unexpected error: {type(exc).__name__}: {exc} (run with -v for "
+                   "details)", err=True)
+        return int(ExitCode.ERROR)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)

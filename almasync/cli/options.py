@@ -1,0 +1,33 @@
+"""Option decorators shared by commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_dir(fn: F) -> F:
+    return click.argument("directory", required=False, default=".",
+                          type=click.Path(file_okay=False, path_type=Path))(fn)
+
+
+def target(fn: F) -> F:
+    """--env and --emulator: where to connect."""
+    fn = click.option("--emulator", metavar="SEED",
+                      help="Start the built-in Alma emulator (demo, empty or a seed file) "
+                           "and run against it.")(fn)
+    return click.option("--env", "env_name", metavar="NAME",
+                        help="Environment from almasync.yaml (default: ALMA_API_URL and "
+                             "ALMA_API_KEY).")(fn)
+
+
+def output_format(*choices: str) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        return click.option("--format", "fmt", type=click.Choice(choices), default="text",
+                            show_default=True, help="Output format.")(fn)
+    return decorate

@@ -1,0 +1,118 @@
+"""Renderers: a plan or a report -> text, JSON, Markdown or JUnit. Pure functions of their
+input; the commands decide where the result goes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import click
+
+from almasync.engine import ApplyReport, Outcome
+from almasync.model import format_key
+from almasync.plan.changes import ABSENT, Action, Change
+from almasync.plan.plan import Plan
+
+_COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
+
+
+def _value(value: Any) -> str:
+    if value is ABSENT:
+        return "(absent)"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary
+    return f"Plan: {s['create']} to create, {s['update']} to update, {s['delete']} to delete."
+
+
+def _detail(change: Change) -> list[str]:
+    if change.action is Action.UPDATE:
+        return [f"{d.path}: {_value(d.before)} -> {_value(d.after)}" for d in change.diffs]
+    fields = change.after if change.action is Action.CREATE else change.before
+    return [f"{name}: {_value(value)}" for name, value in (fields or {}).items()]
+
+
+def plan_text(plan: Plan, *, colour: bool = False, verb: str = "plan") -> str:
+    lines: list[str] = []
+    if plan.target.get("label"):
+        lines += [f"Target: {plan.target['label']}", ""]
+    for change in plan.changes:
+        head = f"{change.action.symbol} {change.name}"
+        lines.append(click.style(head, fg=_COLOURS[change.action]) if colour else head)
+        lines.extend(f"    {line}" for line in _detail(change))
+    if not plan.changes:
+        lines.append("No changes. The configuration matches Alma.")
+    lines += ["", summary_line(plan)]
+    if verb == "plan":
+        lines.append("Nothing was applied: this was a plan. Run `almasync apply` to make "
+                     "these changes." if plan.changes else "Nothing was applied.")
+    return "\n".join(lines)
+
+
+def drift_text(plan: Plan, *, colour: bool = False) -> str:
+    lines = [plan_text(plan, colour=colour, verb="drift").rstrip()]
+    if plan.unmanaged:
+        lines += ["", f"Unmanaged: {len(plan.unmanaged)} live resources no file declares:"]
+        lines += [f"  ? {kind.value} {format_key(key)}" for kind, key in plan.unmanaged]
+    return "\n".join(lines)
+
+
+def plan_json(plan: Plan) -> str:
+    return json.dumps(plan.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def plan_markdown(plan: Plan, title: str = "almasync plan") -> str:
+    """One comment-sized summary for a pull request, destructive changes on top."""
+    lines = [f"### {title}: {summary_line(plan)[6:]}", ""]
+    deletes = plan.of(Action.DELETE)
+    if deletes:
+        lines += [f"**:warning: {len(deletes)} destructive change(s)**", ""]
+        lines += [f"- `-` {c.kind.value} `{format_key(c.key)}`" for c in deletes]
+        lines.append("")
+    others = [c for c in plan.changes if c.action is not Action.DELETE]
+    if others:
+        lines += ["| | kind | key | detail |", "|---|---|---|---|"]
+        for c in others:
+            detail = "<br>".join(_detail(c)[:8]).replace("|", "\\|")
+            lines.append(f"| `{c.action.symbol}` | {c.kind.value} | `{format_key(c.key)}` | "
+                         f"{detail} |")
+        lines.append("")
+    if plan.unmanaged:
+        lines += [f"{len(plan.unmanaged)} live resource(s) are not declared in any file.", ""]
+    if plan.empty:
+        lines += ["No changes.", ""]
+    return "\n".join(lines)
+
+
+def drift_junit(plan: Plan) -> str:
+    """Each drifted or unmanaged resource is a failed test case, for CI dashboards."""
+    cases = []
+    for c in plan.changes:
+        text = "\n".join(_detail(c))
+        cases.append(f'  <testcase classname={quoteattr(c.kind.value)} '
+                     f'name={quoteattr(format_key(c.key))}><failure message='
+                     f'{quoteattr(c.action.value)}>{escape(text)}</failure></testcase>')
+    for kind, key in plan.unmanaged:
+        cases.append(f'  <testcase classname={quoteattr(kind.value)} '
+                     f'name={quoteattr(format_key(key))}><failure message="unmanaged"/>'
+                     '</testcase>')
+    if not cases:
+        cases.append('  <testcase classname="almasync" name="no drift"/>')
+    failures = len(plan.changes) + len(plan.unmanaged)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuite name="almasync drift" tests="{len(cases)}" failures="{failures}">\n'
+            + "\n".join(cases) + "\n</testsuite>\n")
+
+
+def report_text(report: ApplyReport) -> str:
+    lines = []
+    for r in report.results:
+        line = f"{r.outcome.value:8} {r.change.action.symbol} {r.change.name}"
+        lines.append(line + (f"\n         {r.error}" if r.error else ""))
+    counts = {o: len(report.of(o)) for o in Outcome}
+    lines.append(f"\nApply: {counts[Outcome.APPLIED]} applied, {counts[Outcome.FAILED]} "
+                 f"failed, {counts[Outcome.SKIPPED]} skipped.")
+    return "\n".join(lines)

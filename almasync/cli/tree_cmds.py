@@ -1,0 +1,64 @@
+"""export and schema: commands that write config trees and schema files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from almasync import engine
+from almasync.cli.connect import connect
+from almasync.cli.files import write_atomic
+from almasync.cli.options import target
+from almasync.config.loader import DesiredState, load_settings
+from almasync.config.schema import SCHEMAS
+from almasync.config.settings import Settings
+from almasync.config.yamlread import dump_yaml
+from almasync.errors import ExitCode, UsageError
+from almasync.kinds import BY_CONFIG_KEY, HANDLERS, ORDER
+from almasync.model import Resource
+
+_KIND_NAMES = [h.kind.config_key for h in ORDER]
+
+
+@click.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("exported"), show_default=True, help="Folder to write into.")
+@click.option("--kinds", "kind_names", multiple=True, type=click.Choice(_KIND_NAMES),
+              help="Only these kinds (repeatable; default: all).")
+@click.option("--overwrite", is_flag=True, help="Replace files that already exist.")
+@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True,
+              help="Folder whose almasync.yaml declares the --env environments.")
+@target
+def export(out_dir: Path, kind_names: tuple[str, ...], overwrite: bool, config_dir: Path,
+           env_name: str | None, emulator: str | None) -> int:
+    """Write the live configuration as a config tree (one file per kind)."""
+    settings = load_settings(config_dir) if env_name else Settings()
+    kinds = [BY_CONFIG_KEY[name].kind for name in kind_names] or [h.kind for h in ORDER]
+    targets = {kind: out_dir / f"{kind.config_key}.yaml" for kind in kinds}
+    clashes = [str(p) for p in targets.values() if p.exists()]
+    if clashes and not overwrite:
+        raise UsageError(f"{', '.join(clashes)} already exist; pass --overwrite to replace")
+    empty = DesiredState(out_dir, settings)
+    with connect(settings, env_name, emulator, read_only=True) as conn:
+        live = engine.read_live(conn.client, empty, everything=True, only=kinds)
+    for kind in kinds:
+        resources = {key: Resource(kind, key, fields) for key, fields in live[kind].items()}
+        tree = {kind.config_key: HANDLERS[kind].export(resources)}
+        write_atomic(targets[kind], dump_yaml(tree))
+        click.echo(f"wrote {targets[kind]} ({len(resources)} {kind.value} resources)")
+    return ExitCode.OK
+
+
+@click.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("schemas"), show_default=True)
+def schema(out_dir: Path) -> int:
+    """Write the JSON Schema of the config files (for editors)."""
+    for name, build in SCHEMAS.items():
+        path = out_dir / name
+        write_atomic(path, json.dumps(build(), indent=2, sort_keys=True) + "\n")
+        click.echo(f"wrote {path}")
+    return ExitCode.OK

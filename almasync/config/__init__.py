@@ -1,0 +1,1 @@
+"""Reading the config tree: YAML with positions, settings, and the desired state."""

@@ -1,0 +1,35 @@
+"""JSON Schema of the config files, generated from the per-kind models (for editors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from almasync.config.settings import Settings
+from almasync.kinds import ORDER
+
+SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
+
+
+def resource_schema() -> dict[str, Any]:
+    """Schema of a resource file: top-level keys are kinds."""
+    properties: dict[str, Any] = {}
+    defs: dict[str, Any] = {}
+    for handler in ORDER:
+        fields = handler.model.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(fields.pop("$defs", {}))
+        name = handler.model.__name__
+        defs[name] = fields
+        properties[handler.kind.config_key] = handler.subtree_schema({"$ref": f"#/$defs/{name}"})
+    return {"$schema": SCHEMA_URL, "title": "almasync resource file", "type": "object",
+            "additionalProperties": False, "properties": properties, "$defs": defs}
+
+
+def settings_schema() -> dict[str, Any]:
+    schema = Settings.model_json_schema(ref_template="#/$defs/{model}")
+    return {"$schema": SCHEMA_URL, "title": "almasync.yaml", **schema}
+
+
+SCHEMAS = {
+    "almasync-resources.schema.json": resource_schema,
+    "almasync-settings.schema.json": settings_schema,
+}

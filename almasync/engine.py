@@ -1,0 +1,157 @@
+"""read live -> plan -> apply. No printing, no click: the CLI passes callbacks for progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from almasync.alma.client import AlmaClient
+from almasync.config.loader import DesiredState
+from almasync.errors import AlmaError, ConfigError, EnvironmentMismatch
+from almasync.kinds import HANDLERS, ORDER, rank
+from almasync.kinds.base import KindHandler, LiveQuery
+from almasync.kinds.references import References
+from almasync.kinds.wire import unwrap
+from almasync.model import Fields, Key, Kind
+from almasync.plan.changes import Action, Change, order_key
+from almasync.plan.differ import diff_kind, unmanaged
+from almasync.plan.plan import Plan
+
+LiveState = Mapping[Kind, Mapping[Key, Fields]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """``--target KIND[:KEY]``: limit a plan to one kind, or one resource of it."""
+
+    kind: Kind
+    key: Key | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        name, _, key = text.partition(":")
+        handler = next((h for h in ORDER if name in (h.kind.value, h.kind.config_key)), None)
+        if handler is None:
+            raise ConfigError(f"--target {text!r}: unknown kind {name!r}; known: "
+                              + ", ".join(h.kind.value for h in ORDER))
+        return cls(handler.kind, tuple(key.split("/")) if key else None)
+
+    def admits(self, kind: Kind, key: Key) -> bool:
+        return kind is self.kind and (self.key is None or key == self.key)
+
+
+def kinds_to_read(desired: DesiredState, everything: bool,
+                  only: Iterable[Kind] | None = None) -> list[KindHandler]:
+    """Handlers, in dependency order, for the kinds a run has to look at."""
+    wanted = set(only) if only is not None else None
+    return [h for h in ORDER
+            if (wanted is None or h.kind in wanted)
+            and (everything or desired.of(h.kind) or desired.settings.prune_rule(h.kind))]
+
+
+def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = False,
+              only: Iterable[Kind] | None = None,
+              on_kind: Callable[[Kind], None] | None = None) -> LiveState:
+    """Read what the plan needs from Alma. References are checked first: a declared
+    resource that refers to something Alma lacks is a :class:`ConfigError` with its mark."""
+    refs = References(client)
+    handlers = kinds_to_read(desired, everything, only)
+    problems = [p for h in handlers for p in h.check_references(desired.of(h.kind), refs)]
+    if problems:
+        raise ConfigError(problems)
+    live: dict[Kind, Mapping[Key, Fields]] = {}
+    for handler in handlers:
+        if on_kind:
+            on_kind(handler.kind)
+        wanted = {key: frozenset(r.fields) for key, r in desired.of(handler.kind).items()}
+        query = LiveQuery(wanted, desired.settings.prune_rule(handler.kind), everything)
+        live[handler.kind] = handler.read_live(client, query, refs)
+    return live
+
+
+def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Target] = (),
+              target_info: Mapping[str, str] | None = None) -> Plan:
+    """Diff every kind that was read, order the changes, keep the targeted ones."""
+    targets = list(targets)
+    changes: list[Change] = []
+    strays: list[tuple[Kind, Key]] = []
+    for kind, live_kind in live.items():
+        handler = HANDLERS[kind]
+        found = diff_kind(handler, desired.of(kind), live_kind,
+                          desired.settings.prune_rule(kind))
+        changes.extend(found)
+        deleted = {c.key for c in found if c.action is Action.DELETE}
+        strays.extend((kind, key) for key in unmanaged(desired.of(kind), live_kind)
+                      if key not in deleted)
+    if targets:
+        changes = [c for c in changes if any(t.admits(c.kind, c.key) for t in targets)]
+    changes.sort(key=lambda c: order_key(c, rank(c.kind)))
+    counts = {kind: len(resources) for kind, resources in live.items()}
+    return Plan(tuple(changes), tuple(sorted(strays, key=lambda s: (rank(s[0]), s[1]))),
+                counts, dict(target_info or {}))
+
+
+def check_environment(client: AlmaClient, expected: str | None) -> None:
+    """Stop before any write when the institution is not the declared environment type."""
+    if not expected:
+        return
+    actual = unwrap(client.get("/conf/general").get("environment_type"))
+    if str(actual).upper() != expected:
+        raise EnvironmentMismatch(
+            f"the settings declare environment_type {expected} but the institution behind "
+            f"this key reports {actual or 'nothing'}; nothing was applied")
+
+
+class Outcome(Enum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Result:
+    change: Change
+    outcome: Outcome
+    error: str | None = None
+
+
+@dataclass
+class ApplyReport:
+    results: list[Result] = field(default_factory=list)
+
+    def of(self, outcome: Outcome) -> list[Result]:
+        return [r for r in self.results if r.outcome is outcome]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.outcome is Outcome.APPLIED for r in self.results)
+
+
+def apply_plan(client: AlmaClient, plan: Plan,
+               on_result: Callable[[Result], None] | None = None) -> ApplyReport:
+    """Make the plan's changes in order. A failed change does not stop independent ones;
+    errors from Alma are recorded in the report, not raised."""
+    report = ApplyReport()
+    for change in plan.changes:
+        result = _apply_one(client, change)
+        report.results.append(result)
+        if on_result:
+            on_result(result)
+    return report
+
+
+def _apply_one(client: AlmaClient, change: Change) -> Result:
+    handler = HANDLERS[change.kind]
+    try:
+        if change.action is Action.CREATE:
+            handler.create(client, change.key, change.after or {})
+        elif change.action is Action.UPDATE:
+            handler.update(client, change.key, change.after or {})
+        else:
+            handler.delete(client, change.key)
+    except AlmaError as exc:
+        if exc.exit_code != AlmaError.exit_code:
+            raise
+        return Result(change, Outcome.FAILED, str(exc))
+    return Result(change, Outcome.APPLIED)

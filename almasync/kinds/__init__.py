@@ -1,0 +1,24 @@
+"""One module per configuration kind; this registry is how the engine finds them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from almasync.kinds.base import KindHandler
+from almasync.kinds.location import LocationHandler
+from almasync.model import Kind
+
+#: Handlers in dependency order: a kind comes after the kinds its resources refer to.
+ORDER: tuple[KindHandler, ...] = (
+    LocationHandler(),
+)
+
+HANDLERS: Mapping[Kind, KindHandler] = MappingProxyType({h.kind: h for h in ORDER})
+BY_CONFIG_KEY: Mapping[str, KindHandler] = MappingProxyType(
+    {h.kind.config_key: h for h in ORDER})
+
+
+def rank(kind: Kind) -> int:
+    """Position of ``kind`` in the dependency order."""
+    return ORDER.index(HANDLERS[kind])

@@ -1,0 +1,117 @@
+"""What every kind module provides.
+
+A kind module knows its config shape, its natural key, its endpoints, which fields Alma owns,
+and how to turn payloads into the normalised form and back. The engine only talks to this
+interface; adding a kind means adding one module and registering it in ``kinds/__init__``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from almasync.alma.client import AlmaClient
+from almasync.config.yamlread import NodePath, YamlDoc
+from almasync.errors import Problem
+from almasync.kinds.references import References
+from almasync.model import Fields, Key, Kind, Resource
+
+
+class FieldsModel(BaseModel):
+    """Base of the per-kind config models: unknown fields are errors, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One resource found in a config file, before validation."""
+
+    key: Key
+    raw: Any
+    path: NodePath
+    label: str
+
+
+@dataclass(frozen=True)
+class LiveQuery:
+    """What to read from Alma for one kind.
+
+    ``wanted`` maps each declared key to the field names the file declares; ``prune`` is the
+    kind's prune rule; ``everything`` asks for every live resource (drift, export).
+    """
+
+    wanted: Mapping[Key, frozenset[str]]
+    prune: bool | frozenset[str] = False
+    everything: bool = False
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+
+class KindHandler(ABC):
+    kind: ClassVar[Kind]
+    model: ClassVar[type[FieldsModel]]
+    #: Fields whose values never appear in any output (credentials).
+    sensitive_fields: ClassVar[frozenset[str]] = frozenset()
+
+    # -- config side ---------------------------------------------------------------------
+
+    @abstractmethod
+    def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
+        """Walk this kind's subtree of one file and yield its resources (or shape problems)."""
+
+    def fields_of(self, model: FieldsModel) -> dict[str, Any]:
+        """The declared fields of a validated model, in normalised form."""
+        return model.model_dump(mode="json", exclude_unset=True)
+
+    def check(self, resources: Mapping[Key, Resource]) -> list[Problem]:
+        """Offline checks across this kind's resources (e.g. one default row)."""
+        return []
+
+    def check_references(self, resources: Mapping[Key, Resource],
+                         refs: References) -> list[Problem]:
+        """Checks against Alma's read-only reference data (libraries, code tables...)."""
+        return []
+
+    def subtree_schema(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """JSON Schema of this kind's subtree, given the schema of one resource's fields.
+        The default is a mapping of keys to resources."""
+        return {"type": "object", "additionalProperties": fields}
+
+    def export(self, resources: Mapping[Key, Resource]) -> Any:
+        """The config subtree declaring ``resources`` (inverse of :meth:`declared`)."""
+        raise NotImplementedError
+
+    # -- comparison ----------------------------------------------------------------------
+
+    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
+        """The two sides to compare: by default the live fields the file declares."""
+        live = live or {}
+        return dict(desired), {name: live.get(name) for name in desired}
+
+    def scope_of(self, key: Key) -> str:
+        """The prune scope a key falls in (library code for locations)."""
+        return key[0]
+
+    def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
+        return rule is True or (isinstance(rule, frozenset) and self.scope_of(key) in rule)
+
+    # -- Alma side -----------------------------------------------------------------------
+
+    @abstractmethod
+    def read_live(self, client: AlmaClient, query: LiveQuery,
+                  refs: References) -> dict[Key, Fields]:
+        """Live resources: every declared one that exists, plus those in prune scope."""
+
+    @abstractmethod
+    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None: ...
+
+    @abstractmethod
+    def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
+        """Change the declared ``fields``; everything else stays as it is live."""
+
+    @abstractmethod
+    def delete(self, client: AlmaClient, key: Key) -> None: ...

@@ -1,0 +1,149 @@
+"""Locations: ``/conf/libraries/{library}/locations[/{code}]``, keyed (library, code).
+
+Config shape: ``locations: {LIBRARY: {CODE: {fields}}}``. Alma's list of a library's
+locations may return brief entries (code, name, external_name, type, map, remote_storage);
+a declared field missing from a list entry is read from the location itself rather than
+reported as a change. Updates read the whole location, merge the declared fields and PUT it
+back, because Alma resets omitted fields to defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from pydantic import Field
+
+from almasync.alma.client import AlmaClient
+from almasync.config.yamlread import NodePath, YamlDoc
+from almasync.errors import Problem
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
+from almasync.kinds.references import References
+from almasync.kinds.wire import as_bool, strip_output_only, unwrap, wrap
+from almasync.model import Fields, Key, Kind, Resource
+
+CODED = frozenset({"type", "fulfillment_unit", "accession_placement", "call_number_type"})
+BOOLEAN = frozenset({"suppress_from_publishing"})
+
+
+class LocationFields(FieldsModel):
+    """A location as declared in a config file (Alma's field names, plain values)."""
+
+    name: str = Field(min_length=1)
+    type: str = Field(min_length=1, description="LocationTypes code, e.g. OPEN")
+    external_name: str | None = None
+    description: str | None = None
+    fulfillment_unit: str | None = None
+    suppress_from_publishing: bool | None = None
+    remote_storage: str | None = None
+    map: str | None = None
+    accession_placement: str | None = None
+    call_number_type: str | None = None
+
+
+FIELD_NAMES = tuple(LocationFields.model_fields)
+
+
+def _path(library: str, code: str | None = None) -> str:
+    base = f"/conf/libraries/{quote(library, safe='')}/locations"
+    return f"{base}/{quote(code, safe='')}" if code is not None else base
+
+
+def normalise(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Alma's location JSON -> the declared-field form (plain values)."""
+    out: dict[str, Any] = {}
+    for name in FIELD_NAMES:
+        if name not in payload:
+            continue
+        value = payload[name]
+        out[name] = as_bool(value) if name in BOOLEAN else unwrap(value)
+    return out
+
+
+def to_wire(fields: Fields) -> dict[str, Any]:
+    """Declared fields -> Alma's JSON form."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in CODED:
+            out[name] = wrap(value)
+        elif name in BOOLEAN:
+            out[name] = "true" if value else "false"
+        else:
+            out[name] = value
+    return out
+
+
+class LocationHandler(KindHandler):
+    kind: ClassVar[Kind] = Kind.LOCATION
+    model: ClassVar[type[FieldsModel]] = LocationFields
+
+    def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
+        if not isinstance(node, dict):
+            yield Problem(doc.mark(path, value=True),
+                          "locations: expected a mapping of library codes to locations")
+            return
+        for library, locations in node.items():
+            lib_path = (*path, library)
+            if not isinstance(locations, dict):
+                yield Problem(doc.mark(lib_path, value=True), f"locations.{library}: expected "
+                              "a mapping of location codes to their fields")
+                continue
+            for code, raw in locations.items():
+                yield Declared((str(library), str(code)), raw, (*lib_path, code),
+                               f"locations.{library}.{code}")
+
+    def subtree_schema(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "description": "library code -> location code -> fields",
+                "additionalProperties": {"type": "object", "additionalProperties": fields}}
+
+    def check_references(self, resources: Mapping[Key, Resource],
+                         refs: References) -> list[Problem]:
+        libraries = refs.libraries()
+        return [
+            Problem(resource.mark, f"location {key[1]!r} is under library {key[0]!r}, which "
+                    f"does not exist in Alma (libraries: {', '.join(sorted(libraries))})")
+            for key, resource in resources.items() if key[0] not in libraries
+        ]
+
+    def read_live(self, client: AlmaClient, query: LiveQuery,
+                  refs: References) -> dict[Key, Fields]:
+        libraries = set(refs.libraries())
+        wanted_libs = {key[0] for key in query.wanted}
+        if query.everything or query.prune is True:
+            wanted_libs |= libraries
+        elif isinstance(query.prune, frozenset):
+            wanted_libs |= query.prune
+        libs = sorted(wanted_libs & libraries)
+        listed = client.map(lambda lib: (lib, client.get_list(_path(lib), "location")), libs)
+        live: dict[Key, Fields] = {}
+        for lib, entries in listed:
+            for entry in entries:
+                live[(lib, entry["code"])] = normalise(entry)
+        incomplete = [key for key, fields in live.items()
+                      if not query.wanted.get(key, frozenset()) <= fields.keys()
+                      or (query.everything and len(fields) < len(FIELD_NAMES))]
+        for key, fields in client.map(lambda k: (k, normalise(client.get(_path(*k)))),
+                                      incomplete):
+            live[key] = fields
+        return live
+
+    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
+        client.post(_path(key[0]), {"code": key[1], **to_wire(fields)})
+
+    def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
+        current = strip_output_only(client.get(_path(*key)))
+        client.put(_path(*key), {**current, **to_wire(fields)})
+
+    def delete(self, client: AlmaClient, key: Key) -> None:
+        client.delete(_path(*key))
+
+    def export(self, resources: Mapping[Key, Resource]) -> Any:
+        tree: dict[str, dict[str, dict[str, Any]]] = {}
+        for key in sorted(resources):
+            fields = resources[key].fields
+            tree.setdefault(key[0], {})[key[1]] = {
+                name: fields[name] for name in FIELD_NAMES
+                if fields.get(name) not in (None, "")
+            }
+        return tree

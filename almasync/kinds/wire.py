@@ -1,0 +1,46 @@
+"""Helpers for Alma's JSON conventions, shared by the kind modules.
+
+Alma wraps coded values as ``{"value": X, "desc": label}``, writes some booleans as the
+strings ``"true"``/``"false"``, and decorates objects with ``link``. Config files use plain
+values; these helpers convert between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+OUTPUT_ONLY = frozenset({"link", "desc"})
+
+
+def unwrap(value: Any) -> Any:
+    """``{"value": X, ...}`` -> X; anything else unchanged."""
+    if isinstance(value, Mapping) and "value" in value:
+        return value["value"]
+    return value
+
+
+def wrap(value: Any) -> dict[str, Any]:
+    """X -> ``{"value": X}`` (Alma derives ``desc`` itself and refuses stale ones)."""
+    return {"value": value}
+
+
+def as_bool(value: Any) -> Any:
+    """Alma's boolean spellings (True, "true", {"value": "true"}) -> bool; others unchanged."""
+    value = unwrap(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+def strip_output_only(payload: Any) -> Any:
+    """Drop ``link`` and ``desc`` everywhere, so a GET body can be PUT back."""
+    if isinstance(payload, Mapping):
+        return {k: strip_output_only(v) for k, v in payload.items() if k not in OUTPUT_ONLY}
+    if isinstance(payload, list):
+        return [strip_output_only(item) for item in payload]
+    return payload
+
+
+def pick(payload: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    return {name: payload[name] for name in names if name in payload}

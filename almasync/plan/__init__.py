@@ -1,0 +1,1 @@
+"""Changes, the differ, ordering, the plan file and the safety rules."""

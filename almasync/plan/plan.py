@@ -1,0 +1,91 @@
+"""The plan: an ordered list of changes, its summary, and its JSON form."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from almasync.errors import ConfigError
+from almasync.model import Key, Kind, format_key
+from almasync.plan.changes import ABSENT, Action, Change, FieldDiff
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ordered changes plus what drift reports about resources no file declares."""
+
+    changes: tuple[Change, ...]
+    unmanaged: tuple[tuple[Kind, Key], ...] = ()
+    live_counts: Mapping[Kind, int] = field(default_factory=dict)
+    target: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = Counter(change.action.value for change in self.changes)
+        return {action.value: counts.get(action.value, 0) for action in Action}
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def of(self, action: Action) -> list[Change]:
+        return [change for change in self.changes if change.action is action]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan file / ``--format json`` body: deterministic, no secrets, no timestamps."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "target": dict(sorted(self.target.items())),
+            "changes": [_change_dict(change) for change in self.changes],
+            "summary": self.summary,
+            "live_counts": {kind.value: n for kind, n in sorted(
+                self.live_counts.items(), key=lambda item: item[0].value)},
+            "unmanaged": [{"kind": kind.value, "key": format_key(key), "key_parts": list(key)}
+                          for kind, key in self.unmanaged],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        """Read a saved plan; a file of another format version is refused."""
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ConfigError(f"plan file format_version {data.get('format_version')!r} is "
+                              f"not {FORMAT_VERSION}; make the plan again with this version")
+        try:
+            changes = tuple(_change_from(item) for item in data["changes"])
+            counts = {Kind(k): int(v) for k, v in data.get("live_counts", {}).items()}
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ConfigError(f"plan file is damaged: {exc!r}") from exc
+        return cls(changes, (), counts, dict(data.get("target", {})))
+
+
+def _jsonable(value: Any) -> Any:
+    return None if value is ABSENT else value
+
+
+def _change_dict(change: Change) -> dict[str, Any]:
+    return {
+        "action": change.action.value,
+        "kind": change.kind.value,
+        "key": format_key(change.key),
+        "key_parts": list(change.key),
+        "before": change.before,
+        "after": change.after,
+        "diff": [{"path": d.path, "before": _jsonable(d.before), "after": _jsonable(d.after),
+                  "absent": [side for side, v in (("before", d.before), ("after", d.after))
+                             if v is ABSENT]}
+                 for d in change.diffs],
+        "fingerprint": change.fingerprint,
+    }
+
+
+def _change_from(item: Mapping[str, Any]) -> Change:
+    diffs = tuple(
+        FieldDiff(d["path"], ABSENT if "before" in d.get("absent", []) else d["before"],
+                  ABSENT if "after" in d.get("absent", []) else d["after"])
+        for d in item.get("diff", []))
+    return Change(Action(item["action"]), Kind(item["kind"]), tuple(item["key_parts"]),
+                  item.get("before"), item.get("after"), diffs, item.get("fingerprint"))
