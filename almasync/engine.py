@@ -15,7 +15,7 @@ from almasync.kinds.references import References
 from almasync.kinds.wire import unwrap
 from almasync.model import Fields, Key, Kind
 from almasync.plan.changes import Action, Change, order_key
-from almasync.plan.differ import diff_kind, unmanaged
+from almasync.plan.differ import diff_kind, fingerprint, unmanaged
 from almasync.plan.plan import Plan
 
 LiveState = Mapping[Kind, Mapping[Key, Fields]]
@@ -51,7 +51,7 @@ def kinds_to_read(desired: DesiredState, everything: bool,
 
 
 def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = False,
-              only: Iterable[Kind] | None = None,
+              detail: bool = False, only: Iterable[Kind] | None = None,
               on_kind: Callable[[Kind], None] | None = None) -> LiveState:
     """Read what the plan needs from Alma. References are checked first: a declared
     resource that refers to something Alma lacks is a :class:`ConfigError` with its mark."""
@@ -65,7 +65,7 @@ def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = F
         if on_kind:
             on_kind(handler.kind)
         wanted = {key: frozenset(r.fields) for key, r in desired.of(handler.kind).items()}
-        query = LiveQuery(wanted, desired.settings.prune_rule(handler.kind), everything)
+        query = LiveQuery(wanted, desired.settings.prune_rule(handler.kind), everything, detail)
         live[handler.kind] = handler.read_live(client, query, refs)
     return live
 
@@ -90,6 +90,33 @@ def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Targe
     counts = {kind: len(resources) for kind, resources in live.items()}
     return Plan(tuple(changes), tuple(sorted(strays, key=lambda s: (rank(s[0]), s[1]))),
                 counts, dict(target_info or {}))
+
+
+def find_stale(client: AlmaClient, plan: Plan) -> list[str]:
+    """Re-read everything a saved plan touches; describe each resource that changed since
+    the plan was made (a create whose resource now exists, an update or delete whose live
+    fingerprint differs). Empty means the plan may be applied as saved."""
+    refs = References(client)
+    stale: list[str] = []
+    by_kind: dict[Kind, list[Change]] = {}
+    for change in plan.changes:
+        by_kind.setdefault(change.kind, []).append(change)
+    for kind, changes in sorted(by_kind.items(), key=lambda item: rank(item[0])):
+        handler = HANDLERS[kind]
+        wanted = {c.key: frozenset(c.after or {}) for c in changes
+                  if c.action is not Action.DELETE}
+        scopes = frozenset(handler.scope_of(c.key) for c in changes
+                           if c.action is Action.DELETE)
+        live = handler.read_live(client, LiveQuery(wanted, scopes), refs)
+        for change in changes:
+            current = live.get(change.key)
+            if change.action is Action.CREATE and current is not None:
+                stale.append(f"{change.name} was created in Alma since the plan was made")
+            elif change.action is not Action.CREATE and current is None:
+                stale.append(f"{change.name} no longer exists in Alma")
+            elif current is not None and fingerprint(current) != change.fingerprint:
+                stale.append(f"{change.name} changed in Alma since the plan was made")
+    return stale
 
 
 def check_environment(client: AlmaClient, expected: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from almasync.cli import render
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
 from almasync.cli.options import config_dir, output_format, target
-from almasync.config.loader import DesiredState, load_config
-from almasync.errors import ExitCode, UsageError
+from almasync.config.loader import DesiredState, load_config, load_settings
+from almasync.config.settings import Settings
+from almasync.errors import ConfigError, ExitCode, StalePlanError, UsageError
 from almasync.plan import safety
 from almasync.plan.plan import Plan
 
@@ -24,16 +26,18 @@ def _progress(kind: object) -> None:
 
 
 def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = False,
-               targets: tuple[str, ...] = ()) -> Plan:
+               targets: tuple[str, ...] = (), info: dict[str, str | None] | None = None
+               ) -> Plan:
     parsed = [engine.Target.parse(t) for t in targets]
     only = {t.kind for t in parsed} or None
     live = engine.read_live(conn.client, desired, everything=everything, only=only,
                             on_kind=_progress)
-    return engine.make_plan(desired, live, targets=parsed, target_info={"label": conn.label})
+    target_info = {"label": conn.label, **{k: v for k, v in (info or {}).items() if v}}
+    return engine.make_plan(desired, live, targets=parsed, target_info=target_info)
 
 
-def _blocked(plan: Plan, desired: DesiredState) -> bool:
-    found = safety.violations(plan, desired.settings.safety)
+def _blocked(plan: Plan, settings: Settings) -> bool:
+    found = safety.violations(plan, settings.safety)
     for sentence in found:
         click.echo(f"Blocked by a safety rule: {sentence}", err=True)
     return bool(found)
@@ -63,7 +67,8 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     """Show what apply would change. Read-only: sends nothing but GET."""
     desired = load_config(directory)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
-        result = _make_plan(conn, desired, targets=targets)
+        result = _make_plan(conn, desired, targets=targets,
+                            info={"config": str(directory), "env": env_name})
     if fmt == "json":
         click.echo(render.plan_json(result), nl=False)
     elif fmt == "markdown":
@@ -73,7 +78,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     if out:
         write_atomic(out, render.plan_json(result))
         click.echo(f"Plan saved to {out}.", err=True)
-    if _blocked(result, desired):
+    if _blocked(result, desired.settings):
         return ExitCode.BLOCKED
     return ExitCode.CHANGES if detailed_exitcode and not result.empty else ExitCode.OK
 
@@ -112,24 +117,54 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
 @click.option("--force", is_flag=True, help="Lift the safety caps for this run only.")
 def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve: bool,
           force: bool) -> int:
-    """Make the changes a plan shows, after confirmation."""
+    """Make the changes a plan shows, after confirmation.
+
+    SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
+    is refused (exit 6) if anything it touches changed in Alma since it was made.
+    """
     if source.is_file():
-        raise UsageError(f"{source}: applying a saved plan file is not supported yet; "
-                         "give the config directory")
+        saved = _read_plan(source)
+        config_dir = Path(saved.target.get("config", "."))
+        settings = load_settings(config_dir) if config_dir.is_dir() else Settings()
+        with connect(settings, env_name or saved.target.get("env"), emulator,
+                     read_only=False) as conn:
+            stale = engine.find_stale(conn.client, saved)
+            for sentence in stale:
+                click.echo(f"Stale: {sentence}", err=True)
+            if stale:
+                raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
+                                     "resources changed since it was made); nothing was "
+                                     "applied. Make a new plan.")
+            return _apply(conn, saved, settings, auto_approve, force)
     desired = load_config(source)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
-        result = _make_plan(conn, desired)
-        click.echo(render.plan_text(result, colour=sys.stdout.isatty(), verb="apply"))
-        if result.empty:
-            return ExitCode.OK
-        if _blocked(result, desired) and not force:
-            click.echo("Nothing was applied. Fix the plan or rerun with --force.", err=True)
-            return ExitCode.BLOCKED
-        engine.check_environment(conn.client, conn.environment_type)
-        if not _confirmed(result, conn, auto_approve):
-            click.echo("Apply cancelled; nothing was changed.", err=True)
-            return ExitCode.ERROR
-        report = engine.apply_plan(conn.client, result, on_result=_echo_result)
+        result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
+        return _apply(conn, result, desired.settings, auto_approve, force)
+
+
+def _read_plan(path: Path) -> Plan:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a plan file ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: not a plan file")
+    return Plan.from_dict(data)
+
+
+def _apply(conn: Connection, result: Plan, settings: Settings, auto_approve: bool,
+           force: bool) -> int:
+    click.echo(render.plan_text(result, colour=sys.stdout.isatty(), verb="apply"))
+    if result.empty:
+        return ExitCode.OK
+    if _blocked(result, settings) and not force:
+        click.echo("Nothing was applied. Fix the plan or rerun with --force.", err=True)
+        return ExitCode.BLOCKED
+    engine.check_environment(conn.client, conn.environment_type)
+    if not _confirmed(result, conn, auto_approve):
+        click.echo("Apply cancelled; nothing was changed.", err=True)
+        return ExitCode.ERROR
+    report = engine.apply_plan(conn.client, result, on_result=_echo_result)
     click.echo(render.report_text(report).splitlines()[-1])
     return ExitCode.OK if report.ok else ExitCode.APPLY_FAILED
 

@@ -43,7 +43,8 @@ def export(out_dir: Path, kind_names: tuple[str, ...], overwrite: bool, config_d
         raise UsageError(f"{', '.join(clashes)} already exist; pass --overwrite to replace")
     empty = DesiredState(out_dir, settings)
     with connect(settings, env_name, emulator, read_only=True) as conn:
-        live = engine.read_live(conn.client, empty, everything=True, only=kinds)
+        live = engine.read_live(conn.client, empty, everything=True, detail=True,
+                                only=kinds)
     for kind in kinds:
         resources = {key: Resource(kind, key, fields) for key, fields in live[kind].items()}
         tree = {kind.config_key: HANDLERS[kind].export(resources)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -42,13 +42,14 @@ class LiveQuery:
     """What to read from Alma for one kind.
 
     ``wanted`` maps each declared key to the field names the file declares; ``prune`` is the
-    kind's prune rule; ``everything`` asks for every live resource (drift, export).
+    kind's prune rule; ``everything`` asks for every live resource (drift, export), and
+    ``detail`` for all of each one's fields (export), even where a list gives brief entries.
     """
 
     wanted: Mapping[Key, frozenset[str]]
     prune: bool | frozenset[str] = False
     everything: bool = False
-    scopes: frozenset[str] = field(default_factory=frozenset)
+    detail: bool = False
 
 
 class KindHandler(ABC):

@@ -25,6 +25,8 @@ from almasync.model import Fields, Key, Kind, Resource
 
 CODED = frozenset({"type", "fulfillment_unit", "accession_placement", "call_number_type"})
 BOOLEAN = frozenset({"suppress_from_publishing"})
+#: What a brief list entry holds; an entry with nothing more is read again in full.
+BRIEF = frozenset({"name", "external_name", "type", "map", "remote_storage"})
 
 
 class LocationFields(FieldsModel):
@@ -122,7 +124,7 @@ class LocationHandler(KindHandler):
                 live[(lib, entry["code"])] = normalise(entry)
         incomplete = [key for key, fields in live.items()
                       if not query.wanted.get(key, frozenset()) <= fields.keys()
-                      or (query.everything and len(fields) < len(FIELD_NAMES))]
+                      or (query.detail and fields.keys() <= BRIEF)]
         for key, fields in client.map(lambda k: (k, normalise(client.get(_path(*k)))),
                                       incomplete):
             live[key] = fields

@@ -44,9 +44,10 @@ ABSENT: Any = _Absent()
 class Change:
     """One create, update or delete of one resource.
 
-    ``before`` is the live state of the declared fields (None for a create), ``after`` the
-    desired fields (None for a delete). ``fingerprint`` identifies the live state the change
-    was planned against, so a saved plan can be checked for staleness.
+    ``before`` is the live state of the declared fields (None for a create; the whole live
+    resource for a delete), ``after`` the declared fields to write (None for a delete).
+    ``fingerprint`` identifies the live state the change was planned against, so a saved
+    plan can be checked for staleness.
     """
 
     action: Action

@@ -73,8 +73,9 @@ def diff_kind(handler: KindHandler, desired: Mapping[Key, Resource],
         want, have = handler.comparable(resource.fields, current)
         diffs = field_diffs(want, have)
         if diffs:
-            changes.append(Change(Action.UPDATE, handler.kind, key, dict(have), dict(want),
-                                  diffs, fingerprint(current), resource.mark))
+            changes.append(Change(Action.UPDATE, handler.kind, key, dict(have),
+                                  dict(resource.fields), diffs, fingerprint(current),
+                                  resource.mark))
     for key, current in live.items():
         if key not in desired and handler.prunable(key, prune):
             changes.append(Change(Action.DELETE, handler.kind, key, dict(current), None, (),
