@@ -40,10 +40,23 @@ class Safety(_Strict):
     max_delete_percent: float | None = Field(default=None, ge=0, le=100)
 
 
+class PostApplyJob(_Strict):
+    """A job to run after a successful apply (``post_apply:`` in almasync.yaml)."""
+
+    job_id: str | None = Field(default=None, description="e.g. M26714670000011")
+    profile_id: str | None = Field(default=None, description="run the scheduled job of "
+                                   "this import or integration profile")
+    params: dict[str, str] = Field(default_factory=dict)
+    set: str | None = Field(default=None, description="set name, passed as set_id")
+    wait: bool = True
+    timeout: float = Field(default=3600, gt=0, description="seconds to wait for the end")
+
+
 class Settings(_Strict):
     environments: dict[str, Environment] = Field(default_factory=dict)
     prune: dict[str, bool | list[str]] = Field(default_factory=dict)
     safety: Safety = Field(default_factory=Safety)
+    post_apply: list[PostApplyJob] = Field(default_factory=list)
 
     @field_validator("prune")
     @classmethod

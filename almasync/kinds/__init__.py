@@ -9,7 +9,10 @@ from almasync.kinds.base import KindHandler
 from almasync.kinds.location import LocationHandler
 from almasync.model import Kind
 
-#: Handlers in dependency order: a kind comes after the kinds its resources refer to.
+#: Handlers in dependency order: a kind comes after the kinds its resources refer to
+#: (code tables hold the codes locations, letters and reminders use; letters' labels are code
+#: tables; jobs refer to sets and integration profiles). Creates and updates run in this
+#: order, deletes in reverse.
 ORDER: tuple[KindHandler, ...] = (
     LocationHandler(),
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from almasync.alma.client import AlmaClient
+from almasync.errors import AlmaError
 
 
 class References:
@@ -17,7 +19,8 @@ class References:
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def _cached(self, name: str, load: Callable[[], Any]) -> Any:
+    def cached(self, name: str, load: Callable[[], Any]) -> Any:
+        """``load()`` once per run under ``name``; kinds use it for their own lookups."""
         with self._lock:
             if name not in self._cache:
                 self._cache[name] = load()
@@ -27,9 +30,22 @@ class References:
         """Library code -> Alma's library object."""
         def load() -> dict[str, dict[str, Any]]:
             return {lib["code"]: lib for lib in self._client.get_list("/conf/libraries", "library")}
-        result: dict[str, dict[str, Any]] = self._cached("libraries", load)
+        result: dict[str, dict[str, Any]] = self.cached("libraries", load)
         return result
 
     def general(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._cached("general", lambda: self._client.get("/conf/general"))
+        result: dict[str, Any] = self.cached("general", lambda: self._client.get("/conf/general"))
+        return result
+
+    def code_table_codes(self, name: str) -> frozenset[str] | None:
+        """The codes of an institution code table, or None when Alma has no such table."""
+        def load() -> frozenset[str] | None:
+            try:
+                table = self._client.get(f"/conf/code-tables/{quote(name, safe='')}")
+            except AlmaError as exc:
+                if exc.status == 400 and exc.code == "90101":
+                    return None
+                raise
+            return frozenset(str(row.get("code")) for row in table.get("row") or [])
+        result: frozenset[str] | None = self.cached(f"code_table:{name}", load)
         return result
