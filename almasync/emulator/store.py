@@ -1,0 +1,64 @@
+"""The emulator's in-memory institution: plain dicts per kind, guarded by one lock.
+
+Records are kept in a *stored form* (bare codes, real booleans, no ``desc`` and no ``link``);
+handlers decorate them on the way out. Tests may read or change these dicts directly; hold
+``store.lock`` while doing so on a running emulator.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = dict[str, Any]
+
+
+@dataclass
+class Store:
+    """Everything one emulated institution holds. Keys of each mapping are natural keys."""
+
+    institution: Record = field(default_factory=dict)
+    fulfillment_units: dict[str, str] = field(default_factory=dict)
+    remote_storages: dict[str, str] = field(default_factory=dict)
+    campuses: dict[str, str] = field(default_factory=dict)
+    libraries: dict[str, Record] = field(default_factory=dict)
+    locations: dict[str, dict[str, Record]] = field(default_factory=dict)
+    circ_desks: dict[str, dict[str, Record]] = field(default_factory=dict)
+    departments: dict[str, Record] = field(default_factory=dict)
+    printers: dict[str, Record] = field(default_factory=dict)
+    code_tables: dict[str, Record] = field(default_factory=dict)
+    mapping_tables: dict[str, Record] = field(default_factory=dict)
+    letters: dict[str, Record] = field(default_factory=dict)
+    license_terms: dict[str, Record] = field(default_factory=dict)
+    reminders: dict[str, Record] = field(default_factory=dict)
+    sets: dict[str, Record] = field(default_factory=dict)
+    integration_profiles: dict[str, Record] = field(default_factory=dict)
+    jobs: dict[str, Record] = field(default_factory=dict)
+    job_instances: dict[str, Record] = field(default_factory=dict)
+    open_hours: dict[str, list[Record]] = field(default_factory=dict)
+    relations: dict[str, list[Record]] = field(default_factory=dict)
+    deposit_profiles: dict[str, Record] = field(default_factory=dict)
+    import_profiles: dict[str, Record] = field(default_factory=dict)
+    fees: list[Record] = field(default_factory=list)
+    workflows: dict[str, Record] = field(default_factory=dict)
+    workflow_runs: list[Record] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    _ids: itertools.count[int] = field(
+        default_factory=lambda: itertools.count(1), repr=False, compare=False
+    )
+
+    @property
+    def institution_code(self) -> str:
+        return str(self.institution.get("code", ""))
+
+    def new_id(self) -> str:
+        """A fresh system id shaped like Alma's (digits ending in the institution suffix)."""
+        with self.lock:
+            n = next(self._ids)
+        return f"{7_000_000_000 + n}0005501"
+
+    def scope_exists(self, scope: str) -> bool:
+        """True for the institution code and for every library code."""
+        return scope == self.institution_code or scope in self.libraries

@@ -1,0 +1,160 @@
+"""License terms, reminders and integration profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.emulator.conftest import Api, assert_error
+
+
+def test_license_terms_crud(api: Api) -> None:
+    listing = api.get("/conf/license-terms").json()
+    assert {t["code"]: t["name"] for t in listing["license_term"]} == {
+        "ARCHIVE": "Archiving right",
+        "ILLELEC": "Interlibrary loan electronic",
+        "WALKIN": "Walk-in users",
+    }
+    term = api.post(
+        "/conf/license-terms", json={"code": "TDM", "name": "Text and data mining"}
+    ).json()
+    assert term["type"] == {"value": "USAGE", "desc": "Usage"}
+    assert api.get("/conf/license-terms/TDM").json() == term
+    assert_error(
+        api.post("/conf/license-terms", json={"code": "TDM", "name": "Again"}), 400, "60198"
+    )
+    assert_error(api.post("/conf/license-terms", json={"code": "X"}), 400, "500021")
+    assert_error(api.post("/conf/license-terms", json={"name": "No code"}), 400, "500021")
+    assert_error(
+        api.post("/conf/license-terms", json={"code": "Y", "name": "Y", "type": "ZZZ"}),
+        400,
+        "60195",
+    )
+
+
+def test_license_term_put_replaces_and_can_rename(api: Api) -> None:
+    updated = api.put("/conf/license-terms/ARCHIVE", json={"name": "Archival copies"}).json()
+    assert updated["type"]["value"] == "USAGE" and updated["description"] == ""
+    assert_error(
+        api.put("/conf/license-terms/ARCHIVE", json={"code": "WALKIN", "name": "x"}), 400, "60198"
+    )
+    renamed = api.put("/conf/license-terms/ARCHIVE", json={"code": "ARCHIVAL", "name": "x"})
+    assert renamed.status_code == 200
+    assert_error(api.get("/conf/license-terms/ARCHIVE"), 400, "403400")
+    assert_error(api.put("/conf/license-terms/NOPE", json={"name": "x"}), 400, "403400")
+    assert api.delete("/conf/license-terms/ARCHIVAL").status_code == 204
+    assert_error(api.delete("/conf/license-terms/ARCHIVAL"), 400, "403400")
+
+
+def _reminder(**fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "entity": {"entity_type": {"value": "BIB_MMS"}, "entity_id": "991240"},
+        "type": {"value": "GENERAL"},
+        "status": {"value": "NEW"},
+        "text": "Order the new edition",
+        "reminder_date": "2026-10-01",
+    }
+    body.update(fields)
+    return body
+
+
+def test_reminder_shape(api: Api) -> None:
+    rem = api.get("/conf/reminders/5100000010005501").json()
+    assert rem["entity"] == {
+        "description": "Introduction to library science / Demo Press, 2019.",
+        "entity_type": {"value": "BIB_MMS", "desc": "All Titles"},
+        "entity_id": "991234",
+        "link": api.url("/bibs/991234"),
+    }
+    assert rem["type"] == {"value": "GENERAL", "desc": "General"}
+    assert rem["status"] == {"value": "NEW", "desc": "New"}
+    assert rem["reminder_date"] == "2026-12-01Z"
+    assert rem["link"] == api.url("/conf/reminders/5100000010005501")
+
+
+def test_reminder_create_assigns_numeric_id(api: Api) -> None:
+    created = api.post(
+        "/conf/reminders", json=_reminder(id="ignored", created_date="1999-01-01Z")
+    ).json()
+    assert created["id"].isdigit() and created["id"] != "ignored"
+    assert created["created_date"] != "1999-01-01Z"
+    assert api.get(f"/conf/reminders/{created['id']}").json() == created
+    changed = api.put(
+        f"/conf/reminders/{created['id']}", json=_reminder(status="CLOSED", text="Done")
+    ).json()
+    assert changed["status"]["value"] == "CLOSED" and changed["id"] == created["id"]
+    assert api.delete(f"/conf/reminders/{created['id']}").status_code == 204
+    assert_error(api.get(f"/conf/reminders/{created['id']}"), 400, "60177")
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"entity": {"entity_type": "BIB_MMS"}}, "60184"),
+        ({"entity": {"entity_type": "ITEM", "entity_id": "991240"}}, "60183"),
+        ({"entity": {"entity_type": "BIB_MMS", "entity_id": "abc"}}, "60182"),
+        ({"type": "NOPE"}, "60178"),
+        ({"type": None}, "60178"),
+        ({"status": "MAYBE"}, "60179"),
+        ({"reminder_date": None}, "60185"),
+        ({"reminder_date": "tomorrow"}, "40166410"),
+    ],
+)
+def test_reminder_validation(api: Api, change: dict[str, Any], code: str) -> None:
+    assert_error(api.post("/conf/reminders", json=_reminder(**change)), 400, code)
+
+
+def test_reminder_filters_order_and_paging(api: Api) -> None:
+    def ids(**params: Any) -> list[str]:
+        body = api.get("/conf/reminders", params=params).json()
+        return [r["entity"]["entity_id"] for r in body.get("reminder", [])]
+
+    assert ids() == ["991234", "991235", "991236"]
+    assert ids(order_by="reminder_date") == ["991236", "991235", "991234"]
+    assert ids(order_by="reminder_date", direction="desc") == ["991234", "991235", "991236"]
+    assert ids(type="RENEWAL") == ["991235"]
+    assert ids(status="CLOSED") == ["991236"]
+    assert ids(entity_id="991234") == ["991234"]
+    assert ids(**{"from": "2026-01-01", "to": "2026-12-31"}) == ["991234", "991235"]
+    assert ids(**{"from": "2026-12-01"}) == ["991234"]
+    assert ids(limit=1, offset=1) == ["991235"]
+    assert_error(api.get("/conf/reminders", params={"order_by": "text"}), 400, "40166410")
+    assert_error(api.get("/conf/reminders", params={"type": "NOPE"}), 400, "40166410")
+    assert_error(api.get("/conf/reminders", params={"from": "01/01/2026"}), 400, "40166410")
+
+
+def test_integration_profiles(api: Api) -> None:
+    page = api.get("/conf/integration-profiles").json()
+    assert page["total_record_count"] == 3
+    sis = next(p for p in page["integration_profile"] if p["code"] == "SIS_SYNC")
+    assert sis["type"] == {"value": "USERS", "desc": "Users"}
+    assert sis["actions"][0]["file_name_pattern"] == "students_*.xml"
+    users = api.get("/conf/integration-profiles", params={"type": "USERS"}).json()
+    assert [p["code"] for p in users["integration_profile"]] == ["SIS_SYNC"]
+    assert_error(api.get("/conf/integration-profiles", params={"type": "NOPE"}), 400, "40166404")
+    assert (
+        api.get("/conf/integration-profiles", params={"limit": 1}).json()["total_record_count"] == 3
+    )
+
+
+def test_integration_profile_crud_keeps_free_form_fields(api: Api) -> None:
+    body = {
+        "code": "RFID_MAIN",
+        "type": {"value": "RFID"},
+        "description": "RFID pads",
+        "parameters": [{"name": "vendor", "value": "Acme"}],
+        "actions": {"action": ["SCAN"]},
+    }
+    created = api.post("/conf/integration-profiles", json=body).json()
+    assert created["id"].isdigit() and created["parameters"] == body["parameters"]
+    assert created["actions"] == {"action": ["SCAN"]}
+    path = f"/conf/integration-profiles/{created['id']}"
+    replaced = api.put(path, json={"code": "RFID_MAIN", "type": "RFID"}).json()
+    assert "parameters" not in replaced and replaced["description"] == ""
+    assert_error(
+        api.post("/conf/integration-profiles", json={"code": "X", "type": "BAD"}), 400, "40166404"
+    )
+    assert_error(api.put("/conf/integration-profiles/42", json=body), 400, "60304")
+    assert api.delete(path).status_code == 204
+    assert_error(api.delete(path), 400, "60304")
