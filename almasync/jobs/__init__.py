@@ -1,0 +1,116 @@
+"""The job engine: list jobs, submit one, follow its instance, run post_apply jobs.
+
+No printing and no click: progress goes to an ``on_event`` callback, waiting is paced by an
+injectable :class:`Pacing`, and every call goes through the :class:`AlmaClient` passed in.
+The exit-code mapping of job outcomes is :class:`JobExit` (see docs/jobs.md).
+"""
+
+from almasync.jobs.api import (
+    ALL_JOBS,
+    JOB_TYPES,
+    NoProfileJob,
+    SeveralProfileJobs,
+    find_profile_job,
+    get_instance,
+    list_jobs,
+    submit_once,
+)
+from almasync.jobs.errors import (
+    FollowInterrupted,
+    InstanceNotFound,
+    JobInputError,
+    JobRefused,
+    NoInstanceLink,
+    SubmitOutcomeUnknown,
+    ThresholdReached,
+    UnknownJob,
+)
+from almasync.jobs.model import (
+    Counter,
+    Instance,
+    JobEvent,
+    JobExit,
+    JobOutcome,
+    JobSummary,
+    Phase,
+    Skipped,
+    SlotWait,
+    Starting,
+    Submission,
+    Submitted,
+    Update,
+    Verdict,
+)
+from almasync.jobs.params import (
+    SetAmbiguous,
+    SetNotFound,
+    load_params_file,
+    params_body,
+    parse_params,
+    resolve_set,
+)
+from almasync.jobs.post_apply import (
+    check_post_apply,
+    describe_post_apply,
+    post_apply_exit,
+    run_post_apply,
+)
+from almasync.jobs.runner import (
+    DEFAULT_TIMEOUT,
+    EventSink,
+    Pacing,
+    RunRequest,
+    follow,
+    run,
+    submit,
+)
+
+__all__ = [
+    "ALL_JOBS",
+    "DEFAULT_TIMEOUT",
+    "JOB_TYPES",
+    "Counter",
+    "EventSink",
+    "FollowInterrupted",
+    "Instance",
+    "InstanceNotFound",
+    "JobEvent",
+    "JobExit",
+    "JobInputError",
+    "JobOutcome",
+    "JobRefused",
+    "JobSummary",
+    "NoInstanceLink",
+    "NoProfileJob",
+    "Pacing",
+    "Phase",
+    "RunRequest",
+    "SetAmbiguous",
+    "SetNotFound",
+    "SeveralProfileJobs",
+    "Skipped",
+    "SlotWait",
+    "Starting",
+    "Submission",
+    "SubmitOutcomeUnknown",
+    "Submitted",
+    "ThresholdReached",
+    "UnknownJob",
+    "Update",
+    "Verdict",
+    "check_post_apply",
+    "describe_post_apply",
+    "find_profile_job",
+    "follow",
+    "get_instance",
+    "list_jobs",
+    "load_params_file",
+    "params_body",
+    "parse_params",
+    "post_apply_exit",
+    "resolve_set",
+    "run",
+    "run_post_apply",
+    "submit",
+    "submit_once",
+]
