@@ -1,14 +1,14 @@
-"""read live -> plan -> apply. No printing, no click: the CLI passes callbacks for progress."""
+"""read live -> plan, stale checks and the environment guard. No printing, no click: the CLI
+passes callbacks for progress. Applying a plan is in :mod:`almasync.apply`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
-from almasync.errors import AlmaError, ConfigError, EnvironmentMismatch
+from almasync.errors import ConfigError, EnvironmentMismatch
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
 from almasync.kinds.references import References
@@ -92,31 +92,43 @@ def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Targe
                 counts, dict(target_info or {}))
 
 
-def find_stale(client: AlmaClient, plan: Plan) -> list[str]:
-    """Re-read everything a saved plan touches; describe each resource that changed since
-    the plan was made (a create whose resource now exists, an update or delete whose live
-    fingerprint differs). Empty means the plan may be applied as saved."""
+def read_touched(client: AlmaClient, plan: Plan) -> dict[Kind, Mapping[Key, Fields]]:
+    """Re-read, in full, every live resource the plan's changes touch."""
     refs = References(client)
-    stale: list[str] = []
     by_kind: dict[Kind, list[Change]] = {}
     for change in plan.changes:
         by_kind.setdefault(change.kind, []).append(change)
+    live: dict[Kind, Mapping[Key, Fields]] = {}
     for kind, changes in sorted(by_kind.items(), key=lambda item: rank(item[0])):
         handler = HANDLERS[kind]
-        wanted = {c.key: frozenset(c.after or {}) for c in changes
-                  if c.action is not Action.DELETE}
-        scopes = frozenset(handler.scope_of(c.key) for c in changes
-                           if c.action is Action.DELETE)
-        live = handler.read_live(client, LiveQuery(wanted, scopes), refs)
-        for change in changes:
-            current = live.get(change.key)
-            if change.action is Action.CREATE and current is not None:
+        every_field = frozenset(handler.model.model_fields)
+        wanted = {c.key: every_field | frozenset(c.after or {}) for c in changes}
+        live[kind] = handler.read_live(client, LiveQuery(wanted), refs)
+    return live
+
+
+def find_stale(plan: Plan, touched: Mapping[Kind, Mapping[Key, Fields]]) -> list[str]:
+    """Describe each change whose resource changed since the plan was made: a create whose
+    resource now exists, an update or delete whose live state differs from what the plan
+    recorded. Empty means the plan may be applied as saved."""
+    stale: list[str] = []
+    for change in plan.changes:
+        current = touched.get(change.kind, {}).get(change.key)
+        if change.action is Action.CREATE:
+            if current is not None:
                 stale.append(f"{change.name} was created in Alma since the plan was made")
-            elif change.action is not Action.CREATE and current is None:
-                stale.append(f"{change.name} no longer exists in Alma")
-            elif current is not None and fingerprint(current) != change.fingerprint:
-                stale.append(f"{change.name} changed in Alma since the plan was made")
+        elif current is None:
+            stale.append(f"{change.name} no longer exists in Alma")
+        elif recorded_view(change, current) != change.fingerprint:
+            stale.append(f"{change.name} changed in Alma since the plan was made")
     return stale
+
+
+def recorded_view(change: Change, current: Fields) -> str | None:
+    """Fingerprint of ``current`` seen the way the plan recorded it (``change.before``)."""
+    if change.action is Action.UPDATE:
+        return fingerprint(HANDLERS[change.kind].comparable(change.after or {}, current)[1])
+    return fingerprint({name: current.get(name) for name in change.before or {}})
 
 
 def check_environment(client: AlmaClient, expected: str | None) -> None:
@@ -128,57 +140,3 @@ def check_environment(client: AlmaClient, expected: str | None) -> None:
         raise EnvironmentMismatch(
             f"the settings declare environment_type {expected} but the institution behind "
             f"this key reports {actual or 'nothing'}; nothing was applied")
-
-
-class Outcome(Enum):
-    APPLIED = "applied"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
-class Result:
-    change: Change
-    outcome: Outcome
-    error: str | None = None
-
-
-@dataclass
-class ApplyReport:
-    results: list[Result] = field(default_factory=list)
-
-    def of(self, outcome: Outcome) -> list[Result]:
-        return [r for r in self.results if r.outcome is outcome]
-
-    @property
-    def ok(self) -> bool:
-        return all(r.outcome is Outcome.APPLIED for r in self.results)
-
-
-def apply_plan(client: AlmaClient, plan: Plan,
-               on_result: Callable[[Result], None] | None = None) -> ApplyReport:
-    """Make the plan's changes in order. A failed change does not stop independent ones;
-    errors from Alma are recorded in the report, not raised."""
-    report = ApplyReport()
-    for change in plan.changes:
-        result = _apply_one(client, change)
-        report.results.append(result)
-        if on_result:
-            on_result(result)
-    return report
-
-
-def _apply_one(client: AlmaClient, change: Change) -> Result:
-    handler = HANDLERS[change.kind]
-    try:
-        if change.action is Action.CREATE:
-            handler.create(client, change.key, change.after or {})
-        elif change.action is Action.UPDATE:
-            handler.update(client, change.key, change.after or {})
-        else:
-            handler.delete(client, change.key)
-    except AlmaError as exc:
-        if exc.exit_code != AlmaError.exit_code:
-            raise
-        return Result(change, Outcome.FAILED, str(exc))
-    return Result(change, Outcome.APPLIED)

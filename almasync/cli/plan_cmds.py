@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from almasync import engine
+from almasync import engine, snapshot
 from almasync.cli import render
+from almasync.cli.applying import ApplyRun, blocked, read_plan
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
 from almasync.cli.options import config_dir, output_format, target
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
-from almasync.errors import ConfigError, ExitCode, StalePlanError, UsageError
-from almasync.plan import safety
+from almasync.errors import ConfigError, ExitCode, StalePlanError
 from almasync.plan.plan import Plan
 
 
@@ -34,13 +34,6 @@ def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = Fa
                             on_kind=_progress)
     target_info = {"label": conn.label, **{k: v for k, v in (info or {}).items() if v}}
     return engine.make_plan(desired, live, targets=parsed, target_info=target_info)
-
-
-def _blocked(plan: Plan, settings: Settings) -> bool:
-    found = safety.violations(plan, settings.safety)
-    for sentence in found:
-        click.echo(f"Blocked by a safety rule: {sentence}", err=True)
-    return bool(found)
 
 
 @click.command()
@@ -78,7 +71,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     if out:
         write_atomic(out, render.plan_json(result))
         click.echo(f"Plan saved to {out}.", err=True)
-    if _blocked(result, desired.settings):
+    if blocked(result, desired.settings, env_name, force=False):
         return ExitCode.BLOCKED
     return ExitCode.CHANGES if detailed_exitcode and not result.empty else ExitCode.OK
 
@@ -120,68 +113,48 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
     """Make the changes a plan shows, after confirmation.
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
-    is refused (exit 6) if anything it touches changed in Alma since it was made.
+    is refused (exit 6) if anything it touches changed in Alma since it was made. The live
+    state of everything changed is saved first under .almasync/snapshots/ for `rollback`.
     """
+    run = ApplyRun(auto_approve, force)
     if source.is_file():
-        saved = _read_plan(source)
+        saved = read_plan(source)
         config_dir = Path(saved.target.get("config", "."))
         settings = load_settings(config_dir) if config_dir.is_dir() else Settings()
-        with connect(settings, env_name or saved.target.get("env"), emulator,
-                     read_only=False) as conn:
-            stale = engine.find_stale(conn.client, saved)
+        env_name = env_name or saved.target.get("env")
+        with connect(settings, env_name, emulator, read_only=False) as conn:
+            touched = engine.read_touched(conn.client, saved)
+            stale = engine.find_stale(saved, touched)
             for sentence in stale:
                 click.echo(f"Stale: {sentence}", err=True)
             if stale:
                 raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
                                      "resources changed since it was made); nothing was "
                                      "applied. Make a new plan.")
-            return _apply(conn, saved, settings, auto_approve, force)
+            return run(conn, saved, settings, env_name, config_dir, touched, saved=True)
     desired = load_config(source)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
         result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
-        return _apply(conn, result, desired.settings, auto_approve, force)
+        return run(conn, result, desired.settings, env_name, source, None)
 
 
-def _read_plan(path: Path) -> Plan:
+@click.command()
+@click.argument("snapshot_file", metavar="SNAPSHOT",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@target
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--force", is_flag=True, help="Lift the safety caps for this run only.")
+def rollback(snapshot_file: Path, env_name: str | None, emulator: str | None,
+             auto_approve: bool, force: bool) -> int:
+    """Undo an apply from the snapshot it saved: plan the inverse and apply it like any
+    plan (same safety rules, same confirmation)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(snapshot_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: not a plan file ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: not a plan file")
-    return Plan.from_dict(data)
-
-
-def _apply(conn: Connection, result: Plan, settings: Settings, auto_approve: bool,
-           force: bool) -> int:
-    click.echo(render.plan_text(result, colour=sys.stdout.isatty(), verb="apply"))
-    if result.empty:
-        return ExitCode.OK
-    if _blocked(result, settings) and not force:
-        click.echo("Nothing was applied. Fix the plan or rerun with --force.", err=True)
-        return ExitCode.BLOCKED
-    engine.check_environment(conn.client, conn.environment_type)
-    if not _confirmed(result, conn, auto_approve):
-        click.echo("Apply cancelled; nothing was changed.", err=True)
-        return ExitCode.ERROR
-    report = engine.apply_plan(conn.client, result, on_result=_echo_result)
-    click.echo(render.report_text(report).splitlines()[-1])
-    return ExitCode.OK if report.ok else ExitCode.APPLY_FAILED
-
-
-def _confirmed(result: Plan, conn: Connection, auto_approve: bool) -> bool:
-    if auto_approve:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError("refusing to apply without a terminal to confirm on; review the "
-                         "plan and pass --auto-approve")
-    answer = click.prompt(f"\nApply these {len(result.changes)} changes to {conn.label}? "
-                          "Only 'yes' will be accepted", default="", show_default=False)
-    return str(answer).strip() == "yes"
-
-
-def _echo_result(result: engine.Result) -> None:
-    line = f"{result.outcome.value:8} {result.change.action.symbol} {result.change.name}"
-    click.echo(line)
-    if result.error:
-        click.echo(f"         {result.error}", err=True)
+        raise ConfigError(f"{snapshot_file}: not a snapshot ({exc})") from exc
+    inverse = snapshot.inverse(data)
+    home = Path(inverse.target.get("config", "."))
+    settings = load_settings(home) if home.is_dir() else Settings()
+    with connect(settings, env_name or inverse.target.get("env"), emulator,
+                 read_only=False) as conn:
+        return ApplyRun(auto_approve, force)(conn, inverse, settings, env_name, home, None)

@@ -9,7 +9,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 import click
 
-from almasync.engine import ApplyReport, Outcome
 from almasync.model import format_key
 from almasync.plan.changes import ABSENT, Action, Change
 from almasync.plan.plan import Plan
@@ -105,14 +104,3 @@ def drift_junit(plan: Plan) -> str:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<testsuite name="almasync drift" tests="{len(cases)}" failures="{failures}">\n'
             + "\n".join(cases) + "\n</testsuite>\n")
-
-
-def report_text(report: ApplyReport) -> str:
-    lines = []
-    for r in report.results:
-        line = f"{r.outcome.value:8} {r.change.action.symbol} {r.change.name}"
-        lines.append(line + (f"\n         {r.error}" if r.error else ""))
-    counts = {o: len(report.of(o)) for o in Outcome}
-    lines.append(f"\nApply: {counts[Outcome.APPLIED]} applied, {counts[Outcome.FAILED]} "
-                 f"failed, {counts[Outcome.SKIPPED]} skipped.")
-    return "\n".join(lines)

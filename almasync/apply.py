@@ -1,0 +1,185 @@
+"""Applying a plan: ordered writes, dependencies, read-back after lost writes.
+
+No printing and no click; the CLI passes ``on_result`` to show progress. Errors Alma returns
+for one change fail that change only. Losing Alma altogether (unreachable, key refused,
+quota spent) stops the run; the report says what was applied before that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from almasync.alma.client import AlmaClient, WriteOutcomeUnknown
+from almasync.errors import AlmaError, AlmasyncError, AlmaUnavailable, ExitCode
+from almasync.kinds import HANDLERS
+from almasync.kinds.base import LiveQuery
+from almasync.kinds.references import References
+from almasync.model import Fields, Key, Kind
+from almasync.plan.changes import Action, Change
+from almasync.plan.plan import Plan
+
+Ref = tuple[Kind, Key]
+
+
+class Outcome(Enum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Result:
+    change: Change
+    outcome: Outcome
+    error: str | None = None
+
+
+@dataclass
+class ApplyReport:
+    results: list[Result] = field(default_factory=list)
+    aborted: str | None = None
+
+    def of(self, outcome: Outcome) -> list[Result]:
+        return [r for r in self.results if r.outcome is outcome]
+
+    @property
+    def ok(self) -> bool:
+        return self.aborted is None and all(r.outcome is Outcome.APPLIED for r in self.results)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.aborted is not None:
+            return ExitCode.UNAVAILABLE
+        if self.of(Outcome.FAILED) or self.of(Outcome.SKIPPED):
+            return ExitCode.APPLY_FAILED
+        return ExitCode.STALE_PLAN if self.of(Outcome.STALE) else ExitCode.OK
+
+
+def read_one(client: AlmaClient, kind: Kind, key: Key, fields: Fields | None) -> Fields | None:
+    """The live state of one resource, or None when Alma does not have it."""
+    handler = HANDLERS[kind]
+    wanted = frozenset(fields or {}) | frozenset(handler.model.model_fields)
+    return handler.read_live(client, LiveQuery({key: wanted}), References(client)).get(key)
+
+
+def apply_plan(client: AlmaClient, plan: Plan, *,
+               recheck: Callable[[Change, Fields | None], bool] | None = None,
+               on_result: Callable[[Result], None] | None = None) -> ApplyReport:
+    """Make the plan's changes in order.
+
+    A change is skipped when one it depends on did not apply. With ``recheck``, each update
+    and delete re-reads its resource right before writing and is marked stale (not written)
+    when ``recheck(change, current)`` is false.
+    """
+    report = ApplyReport()
+    done: dict[Ref, Outcome] = {}
+    referrers = _delete_referrers(plan)
+    for index, change in enumerate(plan.changes):
+        result = _blocked(change, done, referrers) or _attempt(client, change, recheck)
+        if isinstance(result, AlmasyncError):
+            report.aborted = str(result)
+            result = Result(change, Outcome.FAILED, str(result))
+            rest = [Result(c, Outcome.SKIPPED, "not attempted: the run stopped")
+                    for c in plan.changes[index + 1:]]
+            for item in (result, *rest):
+                _record(report, done, item, on_result)
+            break
+        _record(report, done, result, on_result)
+    return report
+
+
+def _record(report: ApplyReport, done: dict[Ref, Outcome], result: Result,
+            on_result: Callable[[Result], None] | None) -> None:
+    report.results.append(result)
+    done[(result.change.kind, result.change.key)] = result.outcome
+    if on_result:
+        on_result(result)
+
+
+def _dependencies(change: Change) -> set[Ref]:
+    fields = change.before if change.action is Action.DELETE else change.after
+    return set(HANDLERS[change.kind].dependencies(change.key, fields or {}))
+
+
+def _delete_referrers(plan: Plan) -> dict[Ref, list[Ref]]:
+    """For each resource, the deletes in the plan of resources that refer to it."""
+    found: dict[Ref, list[Ref]] = {}
+    for change in plan.of(Action.DELETE):
+        for dependency in _dependencies(change):
+            found.setdefault(dependency, []).append((change.kind, change.key))
+    return found
+
+
+def _blocked(change: Change, done: Mapping[Ref, Outcome],
+             referrers: Mapping[Ref, list[Ref]]) -> Result | None:
+    if change.action is Action.DELETE:
+        waiting = referrers.get((change.kind, change.key), [])
+    else:
+        waiting = sorted(_dependencies(change))
+    for kind, key in waiting:
+        if done.get((kind, key), Outcome.APPLIED) is not Outcome.APPLIED:
+            return Result(change, Outcome.SKIPPED,
+                          f"skipped: depends on {kind.value} {'/'.join(key)}, which did not "
+                          "apply")
+    return None
+
+
+def _attempt(client: AlmaClient, change: Change,
+             recheck: Callable[[Change, Fields | None], bool] | None
+             ) -> Result | AlmasyncError:
+    try:
+        if recheck and change.action is not Action.CREATE:
+            current = read_one(client, change.kind, change.key, change.after)
+            if not recheck(change, current):
+                return Result(change, Outcome.STALE, "changed in Alma since the plan was "
+                              "made; not written")
+        _write(client, change)
+    except WriteOutcomeUnknown as exc:
+        if change.action is not Action.CREATE:
+            return exc
+        return _after_lost_write(client, change)
+    except AlmaError as exc:
+        if exc.exit_code is ExitCode.UNAVAILABLE:
+            return exc
+        if change.action is Action.DELETE and _gone(client, change):
+            return Result(change, Outcome.APPLIED)
+        return Result(change, Outcome.FAILED, str(exc))
+    except AlmaUnavailable as exc:
+        return exc
+    return Result(change, Outcome.APPLIED)
+
+
+def _write(client: AlmaClient, change: Change) -> None:
+    handler = HANDLERS[change.kind]
+    if change.action is Action.CREATE:
+        handler.create(client, change.key, change.after or {})
+    elif change.action is Action.UPDATE:
+        handler.update(client, change.key, change.after or {})
+    else:
+        handler.delete(client, change.key)
+
+
+def _gone(client: AlmaClient, change: Change) -> bool:
+    """After a refused delete: did an earlier, lost attempt delete it after all?"""
+    try:
+        return read_one(client, change.kind, change.key, None) is None
+    except AlmasyncError:
+        return False
+
+
+def _after_lost_write(client: AlmaClient, change: Change) -> Result | AlmasyncError:
+    """A create whose answer was lost: read back, and only create again if it is absent.
+    POST is never retried blindly, since Alma may have made the resource."""
+    try:
+        if read_one(client, change.kind, change.key, change.after) is not None:
+            return Result(change, Outcome.APPLIED)
+        _write(client, change)
+    except AlmaError as exc:
+        return exc if exc.exit_code is ExitCode.UNAVAILABLE else Result(
+            change, Outcome.FAILED, str(exc))
+    except AlmasyncError as exc:
+        return exc
+    return Result(change, Outcome.APPLIED)

@@ -1,0 +1,280 @@
+"""Sets end to end: the CLI against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from almasync.errors import ExitCode
+from tests.conftest import EXAMPLES, Almasync
+
+NEW_TITLES = "3100000020005501"      # demo: ITEMIZED BIB_MMS, members 991234 and 991235
+MISSING_ITEMS = "3100000010005501"   # demo: LOGICAL ITEM
+
+BASIC = """\
+sets:
+  New acquisitions 2026:
+    type: ITEMIZED
+    content: BIB_MMS
+    private: false
+    members: ["991234", 991236, "991237"]
+  Missing items:
+    type: LOGICAL
+    content: ITEM
+    description: Items marked missing and not found
+    query: "ITEM where ITEM ((process_type EQUAL MISSING))"
+  Weeded 2025:
+    type: ITEMIZED
+    content: ITEM
+    private: true
+    description: Withdrawn from the shelves in 2025
+    members: ["23100001", "23100002"]
+"""
+
+
+def plan_json(almasync: Almasync, root: Path, *extra: str) -> dict[str, Any]:
+    result = almasync("plan", str(root), "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def live_set(almasync: Almasync, name: str) -> dict[str, Any]:
+    with almasync.emu.store.lock:
+        found = [s for s in almasync.emu.store.sets.values() if s["name"] == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def member_ids(almasync: Almasync, name: str) -> list[str]:
+    return sorted(m["id"] for m in live_set(almasync, name)["members"])
+
+
+def member_posts(almasync: Almasync, op: str) -> list[Any]:
+    return [r for r in almasync.writes() if r.method == "POST" and r.query.get("op") == op]
+
+
+def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
+    result = almasync("plan", str(EXAMPLES), "--target", "sets")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert ('~ set Missing items\n    description: "Items marked missing" -> '
+            '"Items marked missing and not yet found"') in out
+    assert ('~ set New acquisitions 2026\n    members: "2 members" -> '
+            '"4 members; +2 (991236, 991237)"') in out
+    assert "+ set Weeding candidates 2026" in out
+    assert almasync.writes() == []
+
+
+def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
+    root = config({"sets.yaml": BASIC})
+    data = plan_json(almasync, root)
+    assert data["summary"] == {"create": 1, "update": 2, "delete": 0}
+    by_key = {c["key"]: c for c in data["changes"]}
+    assert by_key["New acquisitions 2026"]["diff"] == [{
+        "path": "members", "before": "2 members",
+        "after": "3 members; +2 (991236, 991237); -1 (991235)", "absent": []}]
+    assert by_key["Missing items"]["diff"][0]["path"] == "description"
+
+    applied = almasync("apply", str(root), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    assert "Apply: 3 applied, 0 failed, 0 skipped." in applied.stdout
+    assert member_ids(almasync, "New acquisitions 2026") == ["991234", "991236", "991237"]
+    weeded = live_set(almasync, "Weeded 2025")
+    assert (weeded["type"], weeded["content"], weeded["private"]) == ("ITEMIZED", "ITEM", True)
+    assert sorted(m["id"] for m in weeded["members"]) == ["23100001", "23100002"]
+    assert live_set(almasync, "Missing items")["description"] == \
+        "Items marked missing and not found"
+    assert len(member_posts(almasync, "delete_members")) == 1
+    assert len(member_posts(almasync, "add_members")) == 2
+
+    assert plan_json(almasync, root)["changes"] == []
+
+
+def test_update_keeps_undeclared_fields(almasync: Almasync, config: Any) -> None:
+    root = config({"sets.yaml": "sets:\n  Missing items:\n    type: LOGICAL\n"
+                                "    content: ITEM\n    private: true\n    query: "
+                                "\"ITEM where ITEM ((process_type EQUAL MISSING))\"\n"})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    missing = live_set(almasync, "Missing items")
+    assert missing["private"] is True
+    assert missing["description"] == "Items marked missing"
+    assert missing["query"] == "ITEM where ITEM ((process_type EQUAL MISSING))"
+
+
+def test_members_are_managed_in_batches_of_1000(almasync: Almasync, config: Any) -> None:
+    ids = [str(990_000_000 + n) for n in range(2500)]
+    text = "sets:\n  Big set:\n    type: ITEMIZED\n    content: BIB_MMS\n    members:\n" \
+        + "".join(f"      - \"{i}\"\n" for i in ids)
+    root = config({"sets.yaml": text})
+    applied = almasync("apply", str(root), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    assert len(member_posts(almasync, "add_members")) == 3
+    assert member_ids(almasync, "Big set") == sorted(ids)
+
+    before = len(almasync.emu.requests)
+    assert plan_json(almasync, root)["changes"] == []
+    pages = [r for r in almasync.emu.requests[before:] if r.path.endswith("/members")]
+    assert len(pages) == 25          # read exhaustively, 100 a page
+
+    kept = [*ids[1200:], "991234"]
+    (root / "sets.yaml").write_text(
+        "sets:\n  Big set:\n    type: ITEMIZED\n    content: BIB_MMS\n    members:\n"
+        + "".join(f"      - \"{i}\"\n" for i in kept), encoding="utf-8")
+    result = almasync("plan", str(root))
+    assert result.exit_code == 0, result.stderr
+    assert ('members: "2500 members" -> "1301 members; +1 (991234); -1200 (990000000, '
+            '990000001, 990000002, 990000003, 990000004, ...)"') in result.stdout
+    assert "990000005" not in result.stdout
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    assert len(member_posts(almasync, "delete_members")) == 2
+    assert len(member_posts(almasync, "add_members")) == 4
+    assert member_ids(almasync, "Big set") == sorted(kept)
+    assert plan_json(almasync, root)["changes"] == []
+
+
+def test_shape_errors_point_at_their_lines(almasync: Almasync, config: Any) -> None:
+    root = config({"sets.yaml": """\
+sets:
+  Logical with members:
+    type: LOGICAL
+    content: ITEM
+    query: "ITEM where ITEM ((process_type EQUAL MISSING))"
+    members: ["1"]
+  Itemized with query:
+    type: ITEMIZED
+    content: BIB_MMS
+    query: "BIB_MMS where BIB_MMS ((all CONTAIN x))"
+  Logical without query:
+    type: LOGICAL
+    content: USER
+  Wrong content in query:
+    type: LOGICAL
+    content: ITEM
+    query: "BIB_MMS where BIB_MMS ((all CONTAIN x))"
+  Twice:
+    type: ITEMIZED
+    content: BIB_MMS
+    members: ["991234", "991234"]
+  Bad type:
+    type: DYNAMIC
+    content: ITEM
+    colour: red
+"""})
+    result = almasync("validate", str(root))
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    err, name = result.stderr, root / "sets.yaml"
+    assert f"{name}:6:5: sets.Logical with members.members: a LOGICAL set's members " \
+        "come from its query" in err
+    assert f"{name}:10:5: sets.Itemized with query.query: only LOGICAL sets have a query" in err
+    assert f"{name}:11:3: sets.Logical without query: a LOGICAL set needs a query" in err
+    assert f"{name}:17:5: sets.Wrong content in query.query: must start with the set's " \
+        "content type" in err
+    assert f"{name}:21:5: sets.Twice.members: '991234' is listed twice" in err
+    assert f"{name}:23:11: sets.Bad type.type:" in err
+    assert f"{name}:25:5: sets.Bad type.colour: unknown field 'colour'" in err
+    assert almasync.emu.requests == []
+
+
+def test_type_or_content_change_is_refused_at_plan_time(almasync: Almasync,
+                                                        config: Any) -> None:
+    root = config({"sets.yaml": "sets:\n  Missing items:\n    type: ITEMIZED\n"
+                                "    content: BIB_MMS\n    members: []\n"})
+    result = almasync("plan", str(root))
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    name = root / "sets.yaml"
+    assert f"{name}:3:5: sets.Missing items.type: the set is LOGICAL in Alma and Alma " \
+        "cannot change a set's type; give the ITEMIZED set a new name" in result.stderr
+    assert f"{name}:4:5: sets.Missing items.content: the set is ITEM in Alma" in result.stderr
+    assert almasync("apply", str(root), "--auto-approve").exit_code == ExitCode.INVALID_CONFIG
+    assert almasync.writes() == []
+
+
+def test_alma_refusal_fails_the_change_not_the_run(almasync: Almasync, config: Any) -> None:
+    root = config({"sets.yaml": """\
+sets:
+  New acquisitions 2026:
+    type: ITEMIZED
+    content: BIB_MMS
+    members: ["991234", "991235", "not-an-mms-id"]
+  Missing items:
+    type: LOGICAL
+    content: ITEM
+    description: Still missing
+    query: "ITEM where ITEM ((process_type EQUAL MISSING))"
+"""})
+    result = almasync("apply", str(root), "--auto-approve")
+    assert result.exit_code == ExitCode.APPLY_FAILED
+    assert "failed   ~ set New acquisitions 2026" in result.stdout
+    assert "applied  ~ set Missing items" in result.stdout
+    assert "60116" in result.stderr and "not-an-mms-id" in result.stderr
+    assert member_ids(almasync, "New acquisitions 2026") == ["991234", "991235"]
+
+
+def test_duplicate_name_is_refused_by_alma(almasync: Almasync, config: Any) -> None:
+    with almasync.emu.store.lock:
+        almasync.emu.store.sets[MISSING_ITEMS]["origin"] = "UI_CZ"   # not listed by default
+    root = config({"sets.yaml": "sets:\n  Missing items:\n    type: LOGICAL\n"
+                                "    content: ITEM\n    query: \"ITEM where ITEM ((x))\"\n"})
+    result = almasync("apply", str(root), "--auto-approve")
+    assert result.exit_code == ExitCode.APPLY_FAILED
+    assert "failed   + set Missing items" in result.stdout
+    assert "402263" in result.stderr
+
+
+def test_undeclared_sets_survive_without_prune(almasync: Almasync, config: Any) -> None:
+    root = config({"sets.yaml": "sets:\n  Weeded 2025:\n    type: ITEMIZED\n"
+                                "    content: ITEM\n"})
+    data = plan_json(almasync, root)
+    assert [c["action"] for c in data["changes"]] == ["create"]
+
+
+def test_prune_by_name_prefix(almasync: Almasync, config: Any) -> None:
+    sets = "sets:\n  Weeded 2025:\n    type: ITEMIZED\n    content: ITEM\n"
+    root = config({"sets.yaml": sets, "almasync.yaml": "prune:\n  sets: [New ]\n"})
+    data = plan_json(almasync, root)
+    assert [(c["action"], c["key"]) for c in data["changes"]] == [
+        ("delete", "New acquisitions 2026"), ("create", "Weeded 2025")]
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    with almasync.emu.store.lock:
+        names = sorted(s["name"] for s in almasync.emu.store.sets.values())
+    assert names == ["Missing items", "Weeded 2025"]
+    assert plan_json(almasync, root)["changes"] == []
+
+    everything = config({"sets.yaml": sets, "almasync.yaml": "prune:\n  sets: true\n"})
+    deleted = [c["key"] for c in plan_json(almasync, everything)["changes"]
+               if c["action"] == "delete"]
+    assert deleted == ["Missing items"]
+
+
+def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
+    out = tmp_path / "exported"
+    result = almasync("export", "--out", str(out), "--kinds", "sets")
+    assert result.exit_code == 0, result.stderr
+    text = (out / "sets.yaml").read_text()
+    assert "query: ITEM where ITEM ((process_type EQUAL MISSING))" in text
+    assert "- '991235'" in text
+    assert plan_json(almasync, out)["changes"] == []
+
+
+def test_drift_reports_member_changes(almasync: Almasync, config: Any) -> None:
+    root = config({"sets.yaml": "sets:\n  New acquisitions 2026:\n    type: ITEMIZED\n"
+                                "    content: BIB_MMS\n    members: [\"991234\", \"991235\"]\n"})
+    assert almasync("drift", str(root)).exit_code == 0
+    with almasync.emu.store.lock:
+        almasync.emu.store.sets[NEW_TITLES]["members"].append({"id": "991299"})
+    result = almasync("drift", str(root), "--include-unmanaged")
+    assert result.exit_code == ExitCode.CHANGES
+    assert 'members: "3 members" -> "2 members; -1 (991299)"' in result.stdout
+    assert "? set Missing items" in result.stdout
+    assert {r.method for r in almasync.emu.requests} == {"GET"}
+
+
+def test_schema_covers_sets(almasync: Almasync, tmp_path: Path) -> None:
+    assert almasync("schema", "--out", str(tmp_path)).exit_code == 0
+    schema = json.loads((tmp_path / "almasync-resources.schema.json").read_text())
+    fields = schema["$defs"]["SetFields"]
+    assert fields["properties"]["type"]["enum"] == ["ITEMIZED", "LOGICAL"]
+    assert set(fields["required"]) == {"type", "content"}
+    assert schema["properties"]["sets"]["additionalProperties"] == {"$ref": "#/$defs/SetFields"}
