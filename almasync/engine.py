@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
-from almasync.errors import ConfigError, EnvironmentMismatch
+from almasync.errors import ConfigError, EnvironmentMismatch, Problem
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
 from almasync.kinds.references import References
@@ -129,6 +129,15 @@ def recorded_view(change: Change, current: Fields) -> str | None:
     if change.action is Action.UPDATE:
         return fingerprint(HANDLERS[change.kind].comparable(change.after or {}, current)[1])
     return fingerprint({name: current.get(name) for name in change.before or {}})
+
+
+def check_ready(plan: Plan) -> None:
+    """Stop before any write when a change cannot be written (e.g. an unset secret)."""
+    problems = [Problem(change.mark, f"{change.name}: {reason}; set it and run apply again")
+                for change in plan.changes if change.after is not None
+                for reason in HANDLERS[change.kind].unready(change.after)]
+    if problems:
+        raise ConfigError(problems)
 
 
 def check_environment(client: AlmaClient, expected: str | None) -> None:

@@ -11,7 +11,8 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes shared by every command (PRODUCT.md section 3)."""
+    """Exit codes shared by every command (PRODUCT.md section 3); 8-10 are the outcomes of
+    Alma jobs (``almasync jobs``, ``post_apply``)."""
 
     OK = 0
     ERROR = 1
@@ -21,6 +22,9 @@ class ExitCode(IntEnum):
     BLOCKED = 5
     STALE_PLAN = 6
     APPLY_FAILED = 7
+    JOB_FAILED = 8
+    NEEDS_PERSON = 9
+    NOT_FINISHED = 10
     USAGE = 64
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import click
 
-from almasync import engine, snapshot
+from almasync import engine, jobs, snapshot
 from almasync.apply import ApplyReport, Outcome, Result, apply_plan
 from almasync.cli import render
 from almasync.cli.connect import Connection
 from almasync.cli.files import write_atomic
+from almasync.cli.jobs_cmds import echo_post_apply_plan, run_post_apply_jobs
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, ExitCode, UsageError
 from almasync.model import Fields, Key, Kind
@@ -52,6 +53,7 @@ def blocked(plan: Plan, settings: Settings, env_name: str | None, force: bool) -
 class ApplyRun:
     auto_approve: bool
     force: bool
+    post_apply: bool = True
 
     def __call__(self, conn: Connection, plan: Plan, settings: Settings,
                  env_name: str | None, home: Path,
@@ -59,12 +61,15 @@ class ApplyRun:
                  saved: bool = False) -> int:
         """Show, check, confirm, snapshot, apply, report; returns the exit code."""
         click.echo(render.plan_text(plan, colour=sys.stdout.isatty(), verb="apply"))
+        post_apply = settings.post_apply if self.post_apply else []
+        echo_post_apply_plan(jobs.describe_post_apply(post_apply))
         if plan.empty:
             return ExitCode.OK
         if blocked(plan, settings, env_name, self.force):
             click.echo("Nothing was applied. Fix the plan, or rerun with --force to lift "
                        "the caps.", err=True)
             return ExitCode.BLOCKED
+        engine.check_ready(plan)
         engine.check_environment(conn.client, conn.environment_type)
         if not self._confirmed(plan, conn):
             click.echo("Apply cancelled; nothing was changed.", err=True)
@@ -79,7 +84,10 @@ class ApplyRun:
         snap["applied"] = _applied(report)
         write_atomic(snap_path, json.dumps(snap, indent=2, sort_keys=True) + "\n")
         _summarise(report, snap_path)
-        return int(report.exit_code)
+        if not report.ok or not post_apply:
+            # Jobs never run after a failed or partial apply.
+            return int(report.exit_code)
+        return run_post_apply_jobs(conn.client, post_apply)
 
     def _confirmed(self, plan: Plan, conn: Connection) -> bool:
         if self.auto_approve:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
-from almasync import engine, snapshot
+from almasync import engine, jobs, snapshot
 from almasync.cli import render
 from almasync.cli.applying import ApplyRun, blocked, read_plan
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
+from almasync.cli.jobs_cmds import echo_post_apply_plan
 from almasync.cli.options import config_dir, output_format, target
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
@@ -59,6 +60,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
          fmt: str, detailed_exitcode: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change. Read-only: sends nothing but GET."""
     desired = load_config(directory)
+    post_apply = jobs.describe_post_apply(desired.settings.post_apply)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, targets=targets,
                             info={"config": str(directory), "env": env_name})
@@ -68,6 +70,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
         click.echo(render.plan_markdown(result))
     else:
         click.echo(render.plan_text(result, colour=sys.stdout.isatty()))
+        echo_post_apply_plan(post_apply)
     if out:
         write_atomic(out, render.plan_json(result))
         click.echo(f"Plan saved to {out}.", err=True)
@@ -157,4 +160,5 @@ def rollback(snapshot_file: Path, env_name: str | None, emulator: str | None,
     settings = load_settings(home) if home.is_dir() else Settings()
     with connect(settings, env_name or inverse.target.get("env"), emulator,
                  read_only=False) as conn:
-        return ApplyRun(auto_approve, force)(conn, inverse, settings, env_name, home, None)
+        run = ApplyRun(auto_approve, force, post_apply=False)
+        return run(conn, inverse, settings, env_name, home, None)

@@ -16,10 +16,37 @@ from almasync.plan.plan import Plan
 _COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
 
 
+_LIST_HEAD = 5
+_TEXT_LINES = 12
+
+
 def _value(value: Any) -> str:
+    """One value on one line; long lists are cut to their first few items."""
     if value is ABSENT:
         return "(absent)"
+    if isinstance(value, list) and len(value) > 2 * _LIST_HEAD:
+        head = ", ".join(_value(item) for item in value[:_LIST_HEAD])
+        return f"[{head}, ... {len(value) - _LIST_HEAD} more]"
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _field(path: str, before: Any, after: Any = None, *, update: bool = False) -> list[str]:
+    """``path: before -> after`` (or ``path: value``); multi-line text (a letter's XSL, a
+    diff of it) is shown as indented lines rather than one escaped string."""
+    sides = [("before", before), ("after", after)] if update else [("", before)]
+    if not any(isinstance(value, str) and "\n" in value for _, value in sides):
+        if update:
+            return [f"{path}: {_value(before)} -> {_value(after)}"]
+        return [f"{path}: {_value(before)}"]
+    lines = [f"{path}:"]
+    for label, value in sides:
+        if label:
+            lines.append(f"  {label}:")
+        body = (value if isinstance(value, str) else _value(value)).splitlines()
+        lines += [f"    | {line}" for line in body[:_TEXT_LINES]]
+        if len(body) > _TEXT_LINES:
+            lines.append(f"    | ... {len(body) - _TEXT_LINES} more lines")
+    return lines
 
 
 def summary_line(plan: Plan) -> str:
@@ -29,9 +56,10 @@ def summary_line(plan: Plan) -> str:
 
 def _detail(change: Change) -> list[str]:
     if change.action is Action.UPDATE:
-        return [f"{d.path}: {_value(d.before)} -> {_value(d.after)}" for d in change.diffs]
+        return [line for d in change.diffs
+                for line in _field(d.path, d.before, d.after, update=True)]
     fields = change.after if change.action is Action.CREATE else change.before
-    return [f"{name}: {_value(value)}" for name, value in (fields or {}).items()]
+    return [line for name, value in (fields or {}).items() for line in _field(name, value)]
 
 
 def plan_text(plan: Plan, *, colour: bool = False, verb: str = "plan") -> str:
@@ -75,7 +103,7 @@ def plan_markdown(plan: Plan, title: str = "almasync plan") -> str:
     if others:
         lines += ["| | kind | key | detail |", "|---|---|---|---|"]
         for c in others:
-            detail = "<br>".join(_detail(c)[:8]).replace("|", "\\|")
+            detail = "<br>".join(_md_escape(line) for line in _detail(c)[:8])
             lines.append(f"| `{c.action.symbol}` | {c.kind.value} | `{format_key(c.key)}` | "
                          f"{detail} |")
         lines.append("")
@@ -84,6 +112,11 @@ def plan_markdown(plan: Plan, title: str = "almasync plan") -> str:
     if plan.empty:
         lines += ["No changes.", ""]
     return "\n".join(lines)
+
+
+def _md_escape(text: str) -> str:
+    """Text safe inside a Markdown table cell: no HTML tags (a letter's XSL), no pipes."""
+    return escape(text).replace("|", "\\|")
 
 
 def drift_junit(plan: Plan) -> str:

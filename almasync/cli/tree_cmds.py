@@ -37,19 +37,31 @@ def export(out_dir: Path, kind_names: tuple[str, ...], overwrite: bool, config_d
     """Write the live configuration as a config tree (one file per kind)."""
     settings = load_settings(config_dir) if env_name else Settings()
     kinds = [BY_CONFIG_KEY[name].kind for name in kind_names] or [h.kind for h in ORDER]
-    targets = {kind: out_dir / f"{kind.config_key}.yaml" for kind in kinds}
-    clashes = [str(p) for p in targets.values() if p.exists()]
+    yaml_files = {kind: out_dir / f"{kind.config_key}.yaml" for kind in kinds}
+    clashes = [str(p) for p in yaml_files.values() if p.exists()]
     if clashes and not overwrite:
         raise UsageError(f"{', '.join(clashes)} already exist; pass --overwrite to replace")
     empty = DesiredState(out_dir, settings)
     with connect(settings, env_name, emulator, read_only=True) as conn:
         live = engine.read_live(conn.client, empty, everything=True, detail=True,
                                 only=kinds)
+    # Everything is read before anything is written, so a failed read leaves no half
+    # export; each file is written whole (temporary file, then rename).
+    outputs: dict[Path, str] = {}
     for kind in kinds:
+        handler = HANDLERS[kind]
         resources = {key: Resource(kind, key, fields) for key, fields in live[kind].items()}
-        tree = {kind.config_key: HANDLERS[kind].export(resources)}
-        write_atomic(targets[kind], dump_yaml(tree))
-        click.echo(f"wrote {targets[kind]} ({len(resources)} {kind.value} resources)")
+        outputs[yaml_files[kind]] = dump_yaml({kind.config_key: handler.export(resources)})
+        for relative, text in handler.export_files(resources).items():
+            outputs[out_dir / relative] = text
+        click.echo(f"{yaml_files[kind]}: {len(resources)} {kind.value} resources", err=True)
+    clashes = [str(p) for p in outputs if p.exists() and p not in yaml_files.values()]
+    if clashes and not overwrite:
+        raise UsageError(f"{', '.join(clashes[:5])} already exist; pass --overwrite to "
+                         "replace")
+    for path, text in outputs.items():
+        write_atomic(path, text)
+    click.echo(f"Wrote {len(outputs)} files under {out_dir}.")
     return ExitCode.OK
 
 

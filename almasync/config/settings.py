@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from almasync.model import Kind
 
@@ -91,6 +91,23 @@ class PostApplyJob(_Strict):
     set: str | None = Field(default=None, description="set name, passed as set_id")
     wait: bool = True
     timeout: float = Field(default=3600, gt=0, description="seconds to wait for the end")
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        # Alma job parameters are text; `limit: 5` or `dry_run: true` in YAML mean the same.
+        if isinstance(value, dict):
+            return {k: (str(v).lower() if isinstance(v, bool) else str(v))
+                    if isinstance(v, bool | int | float) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _one_job(self) -> PostApplyJob:
+        if (self.job_id is None) == (self.profile_id is None):
+            raise ValueError("give exactly one of job_id and profile_id")
+        if self.set is not None and "set_id" in self.params:
+            raise ValueError("give the set either as `set` (a name) or as params.set_id")
+        return self
 
 
 class Settings(_Strict):

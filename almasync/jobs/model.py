@@ -17,16 +17,13 @@ JsonDict = dict[str, Any]
 
 
 class JobExit(IntEnum):
-    """Exit codes of ``almasync jobs``; 0, 7 and the error codes are those of ExitCode.
-
-    8, 9 and 10 extend PRODUCT.md's table for jobs only (see docs/jobs.md).
-    """
+    """The exit codes a job's outcome maps to (a subset of :class:`ExitCode`)."""
 
     OK = ExitCode.OK
     FINISHED_WITH_ERRORS = ExitCode.APPLY_FAILED
-    JOB_FAILED = 8
-    NEEDS_PERSON = 9
-    NOT_FINISHED = 10
+    JOB_FAILED = ExitCode.JOB_FAILED
+    NEEDS_PERSON = ExitCode.NEEDS_PERSON
+    NOT_FINISHED = ExitCode.NOT_FINISHED
 
 
 class Phase(Enum):

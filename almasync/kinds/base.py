@@ -82,6 +82,11 @@ class KindHandler(ABC):
         The default is a mapping of keys to resources."""
         return {"type": "object", "additionalProperties": fields}
 
+    def export_files(self, resources: Mapping[Key, Resource]) -> Mapping[str, str]:
+        """Files the exported subtree refers to (path relative to the YAML file -> text),
+        e.g. letters' XSL templates. Most kinds have none."""
+        return {}
+
     def export(self, resources: Mapping[Key, Resource]) -> Any:
         """The config subtree declaring ``resources`` (inverse of :meth:`declared`)."""
         raise NotImplementedError
@@ -92,6 +97,11 @@ class KindHandler(ABC):
         """The two sides to compare: by default the live fields the file declares."""
         live = live or {}
         return dict(desired), {name: live.get(name) for name in desired}
+
+    def unready(self, fields: Fields) -> list[str]:
+        """Why ``fields`` cannot be written right now (e.g. a secret's environment variable
+        is unset). Apply checks every change before its first write."""
+        return []
 
     def dependencies(self, key: Key, fields: Fields) -> Iterator[tuple[Kind, Key]]:
         """Resources of other kinds (or this one) that ``fields`` refer to. A change is

@@ -397,6 +397,10 @@ class IntegrationProfileHandler(KindHandler):
     def delete(self, client: AlmaClient, key: Key) -> None:
         client.delete(_path(_find_id(client, key[0])))
 
+    def unready(self, fields: Fields) -> list[str]:
+        return [f"{path} refers to ${{{variable}}}, which is not set (or empty)"
+                for path, variable in missing_variables(fields)]
+
     def export(self, resources: Mapping[Key, Resource]) -> Any:
         """Live profiles as config; a credential becomes a reference to a variable named
         after the profile and the field, for the user to set."""

@@ -150,7 +150,7 @@ def list_letters(client: AlmaClient) -> dict[str, dict[str, Any]]:
 def _letters(refs: References, client: AlmaClient | None = None) -> dict[str, dict[str, Any]]:
     # One listing per run, shared by the reference checks and the live read. The checks get
     # no client of their own, so they borrow the one References reads through.
-    source = client if client is not None else refs._client
+    source = client if client is not None else refs.client
     result: dict[str, dict[str, Any]] = refs.cached("letters", lambda: list_letters(source))
     return result
 

@@ -19,6 +19,11 @@ class References:
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
 
+    @property
+    def client(self) -> AlmaClient:
+        """The run's (read-only during plan) client, for kinds' own reference reads."""
+        return self._client
+
     def cached(self, name: str, load: Callable[[], Any]) -> Any:
         """``load()`` once per run under ``name``; kinds use it for their own lookups."""
         with self._lock:

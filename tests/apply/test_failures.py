@@ -11,7 +11,8 @@ from tests.conftest import Almasync
 
 MANY = "locations:\n  MAIN:\n" + "".join(
     f"    NEW{i:02d}: {{name: New {i}, type: OPEN, fulfillment_unit: DEFAULT_FU}}\n"
-    for i in range(12)) + "    STACKS: {name: Main Stacks, external_name: Main shelves, type: OPEN}\n"
+    for i in range(12)) + (
+    "    STACKS: {name: Main Stacks, external_name: Main shelves, type: OPEN}\n")
 
 
 def _codes(almasync: Almasync, library: str) -> list[str]:
