@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from almasync.alma.client import AlmaClient
+from almasync.config.loader import load_settings
 from almasync.config.settings import PostApplyJob
 from almasync.emulator import Emulator
 from almasync.errors import ConfigError, ExitCode
@@ -15,7 +18,6 @@ from almasync.jobs import (
     ThresholdReached,
     UnknownJob,
     Verdict,
-    check_post_apply,
     describe_post_apply,
     post_apply_exit,
     run_post_apply,
@@ -45,25 +47,21 @@ def test_plan_lines_describe_each_job_in_order() -> None:
     assert describe_post_apply([]) == []
 
 
-def test_malformed_entries_are_config_errors() -> None:
-    jobs = [PostApplyJob(), PostApplyJob(job_id=EXPORT, profile_id=SIS_PROFILE),
-            PostApplyJob(job_id=EXPORT, set="Missing items", params={"set_id": "1"})]
+def test_malformed_entries_are_config_errors(tmp_path: Path) -> None:
+    (tmp_path / "almasync.yaml").write_text(
+        "post_apply:\n"
+        "  - {wait: true}\n"
+        f"  - {{job_id: {EXPORT}, profile_id: '{SIS_PROFILE}'}}\n"
+        f"  - {{job_id: {EXPORT}, set: Missing items, params: {{set_id: '1'}}}}\n")
     with pytest.raises(ConfigError) as caught:
-        check_post_apply(jobs)
+        load_settings(tmp_path)
     assert caught.value.exit_code == ExitCode.INVALID_CONFIG
-    assert [str(p) for p in caught.value.problems] == [
-        "almasync.yaml: post_apply[1]: name the job to run: a job id or a profile id",
-        "almasync.yaml: post_apply[2]: give a job id or a profile id, not both",
-        "almasync.yaml: post_apply[3]: a set name and a set_id parameter both give the set;"
-        " keep one",
-    ]
-
-
-def test_malformed_entries_stop_before_any_job_runs(emulator: Emulator,
-                                                    client: AlmaClient) -> None:
-    with pytest.raises(ConfigError):
-        run_post_apply(client, [PostApplyJob(job_id=SYNC_BIBS), PostApplyJob()], pacing=FAST)
-    assert emulator.requests == []
+    messages = [str(p) for p in caught.value.problems]
+    assert len(messages) == 3
+    assert (":2:5: almasync.post_apply.0: Value error, give exactly one of job_id and "
+            "profile_id") in messages[0]
+    assert ":3:5: almasync.post_apply.1: Value error, give exactly one" in messages[1]
+    assert ":4:5: almasync.post_apply.2: Value error, give the set either as" in messages[2]
 
 
 def test_jobs_run_in_order_and_each_is_followed(emulator: Emulator,

@@ -274,3 +274,15 @@ def test_scope_declared_in_two_files(almasync: Almasync, config: Any) -> None:
     assert result.exit_code == ExitCode.INVALID_CONFIG
     assert (f"{root / 'b.yaml'}:3:3: open_hours.MAIN: declared twice; first declared at "
             f"{root / 'a.yaml'}:2:3") in result.stderr
+
+
+def test_rollback_puts_the_old_list_back(almasync: Almasync, config: Any) -> None:
+    give_law_hours(almasync)
+    root = config({"hours.yaml": CHANGES, "almasync.yaml": "prune:\n  open_hours: [LAW]\n"})
+    before = {scope: alma_hours(almasync, scope) for scope in ("MAIN", "LAW")}
+    applied = almasync("apply", str(root), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    snap = applied.stderr.split("Snapshot of the previous state: ")[1].split(" ")[0]
+    undone = almasync("rollback", snap, "--auto-approve")
+    assert undone.exit_code == 0, undone.stderr
+    assert {scope: alma_hours(almasync, scope) for scope in ("MAIN", "LAW")} == before

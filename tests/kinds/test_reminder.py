@@ -315,3 +315,21 @@ def test_without_code_tables_alma_judges_the_type(empty_emulator: Any, config: A
     assert result.exit_code == ExitCode.APPLY_FAILED
     assert "failed   + reminder BIB_MMS/991234/ODD/x" in result.stdout
     assert "Alma error 60178" in result.stderr
+
+
+def test_rollback_restores_status_and_deleted_reminders(almasync: Almasync,
+                                                       config: Any) -> None:
+    declared = CHANGES.split("  - entity_id: \"991235\"")[0] + (
+        "  - {entity_id: \"991235\", type: GENERAL, text: New, reminder_date: 2026-01-01}\n")
+    root = config({"r.yaml": declared, "almasync.yaml": "prune:\n  reminders: true\n"})
+    applied = almasync("apply", str(root), "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    assert "Apply: 3 applied" in applied.stdout  # 991235's renewal deleted, one created
+    snap = applied.stderr.split("Snapshot of the previous state: ")[1].split(" ")[0]
+    undone = almasync("rollback", snap, "--auto-approve")
+    assert undone.exit_code == 0, undone.stderr
+    live = {(r["entity_id"], r["type"], r["text"]): (r["status"], r["reminder_date"])
+            for r in almasync.emu.store.reminders.values()}
+    assert live == {("991234", "GENERAL", "Check renewal"): ("NEW", "2026-12-01Z"),
+                    ("991235", "RENEWAL", "Renew standing order"): ("NEW", "2026-06-30Z"),
+                    ("991236", "REVIEW", "Review for weeding"): ("CLOSED", "2025-09-15Z")}
