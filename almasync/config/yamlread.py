@@ -8,14 +8,15 @@ the path of each node, so later checks can point at ``file:line:col``.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from almasync.errors import Mark, Problem
 
@@ -51,15 +52,22 @@ class YamlSyntaxError(Exception):
         super().__init__(str(problem))
 
 
+
+
 def read_yaml(path: Path, name: str, root: Path | None = None) -> YamlDoc:
-    """Parse ``path``; a syntax error raises :class:`YamlSyntaxError` with its position."""
-    yaml = YAML(typ="rt")
+    """Parse ``path``; a syntax error raises :class:`YamlSyntaxError` with its position.
+
+    The document is composed into nodes by ruamel's C parser when it is installed (the
+    round-trip loader is an order of magnitude slower on big tables) and converted here,
+    recording the mark of every key and value on the way.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlSyntaxError(Problem(Mark(name, 1, 1), f"cannot read file: {exc}")) from exc
+    yaml = YAML(typ="safe", pure=False)
     try:
-        raw = yaml.load(text)
+        node = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(name, mark.line + 1, mark.column + 1) if mark else Mark(name, 1, 1)
@@ -68,51 +76,69 @@ def read_yaml(path: Path, name: str, root: Path | None = None) -> YamlDoc:
     except YAMLError as exc:
         raise YamlSyntaxError(Problem(Mark(name, 1, 1), f"YAML error: {exc}")) from exc
     doc = YamlDoc(name, None, root)
-    doc.data = _plain(raw, (), doc)
+    if node is not None:
+        doc.data = _Converter(doc, yaml.constructor).convert(node, ())
     return doc
 
 
-def _plain(node: Any, path: NodePath, doc: YamlDoc) -> Any:
-    if isinstance(node, CommentedMap):
+class _Converter:
+    """Nodes -> plain data, filling the document's marks. Scalars are typed by their
+    resolved YAML tag (so an unquoted ``2026-12-01`` is a date, returned as ISO text)."""
+
+    def __init__(self, doc: YamlDoc, constructor: Any) -> None:
+        self.doc = doc
+        self.constructor = constructor
+
+    def mark(self, node: Node) -> Mark:
+        return Mark(self.doc.name, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def convert(self, node: Node, path: NodePath) -> Any:
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                self.doc.key_marks[child] = self.doc.value_marks[child] = self.mark(item)
+                items.append(self.convert(item, child))
+            return items
+        return self._scalar(node)
+
+    def _mapping(self, node: MappingNode, path: NodePath) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key in node:
+        for key_node, value_node in node.value:
+            key = self._scalar(key_node)
             child = (*path, key)
-            line, col = node.lc.key(key)
-            doc.key_marks[child] = Mark(doc.name, line + 1, col + 1)
-            vline, vcol = node.lc.value(key)
-            doc.value_marks[child] = Mark(doc.name, vline + 1, vcol + 1)
-            out[_scalar(key)] = _plain(node[key], child, doc)
+            if key in out:
+                first = self.doc.key_marks[child]
+                raise YamlSyntaxError(Problem(self.mark(key_node), "YAML syntax error: found "
+                                              f"duplicate key {key!r} (first at {first})"))
+            self.doc.key_marks[child] = self.mark(key_node)
+            self.doc.value_marks[child] = self.mark(value_node)
+            out[key] = self.convert(value_node, child)
         return out
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, item in enumerate(node):
-            child = (*path, index)
-            line, col = node.lc.item(index)
-            doc.key_marks[child] = doc.value_marks[child] = Mark(doc.name, line + 1, col + 1)
-            items.append(_plain(item, child, doc))
-        return items
-    return _scalar(node)
 
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
+    def _scalar(self, node: Node) -> Any:
+        if not isinstance(node, ScalarNode):
+            raise YamlSyntaxError(Problem(self.mark(node), "YAML error: a mapping key must "
+                                          "be a plain value"))
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except (ValueError, YAMLError) as exc:
+            raise YamlSyntaxError(Problem(self.mark(node), f"invalid value {node.value!r}: "
+                                          f"{exc}")) from exc
+        if isinstance(value, dt.datetime | dt.date):
+            return value.isoformat()
         return value
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    for base in (int, float, str):
-        if isinstance(value, base):
-            return base(value)
-    return value
 
 
 def dump_yaml(data: Any) -> str:
     """Render plain data as block-style YAML (used by ``export``)."""
-    import io
-
-    yaml = YAML(typ="rt")
+    yaml = YAML(typ="safe", pure=False)
     yaml.default_flow_style = False
     yaml.width = 100
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.allow_unicode = True
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     stream = io.StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()

@@ -217,6 +217,8 @@ class OpenHoursHandler(KindHandler):
                 yield Problem(doc.mark(where, value=True), f"{name}: expected the scope's "
                               "whole list of entries ([] for none of its own)")
                 continue
+            # Entries are validated here, each at its own line: the loader validates the
+            # wrapper {open_hour: [...]}, a path the file itself does not have.
             problems = _entry_problems(entries, where, doc, name)
             if problems:
                 yield from problems
@@ -267,6 +269,8 @@ class OpenHoursHandler(KindHandler):
         live: dict[Key, Fields] = {}
         for scope, entries in read:
             key = (scope,)
+            # Wherever prune could select it, an undeclared institution scope stays out of
+            # view: deleting its hours would leave every inheriting library without any.
             hidden = scope == institution and not (
                 query.detail or (query.everything and not self.prunable(key, query.prune)))
             if scope in declared or (entries and not hidden):

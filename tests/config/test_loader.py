@@ -128,3 +128,19 @@ def test_not_a_directory(tmp_path: Path) -> None:
         assert "not a directory" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("expected ConfigError")
+
+
+def test_impossible_unquoted_date_has_position(config: Any) -> None:
+    root = config({"r.yaml": "reminders:\n  - entity_id: '1'\n    type: GENERAL\n"
+                             "    text: x\n    reminder_date: 2026-02-30\n"})
+    result = validate(root)
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    assert f"{root / 'r.yaml'}:5:20: invalid value '2026-02-30'" in result.stderr
+
+
+def test_exported_files_are_readable_by_others(tmp_path: Path) -> None:
+    from almasync.cli.files import write_atomic
+
+    target = tmp_path / "a.yaml"
+    write_atomic(target, "x: 1\n")
+    assert target.stat().st_mode & 0o044 == 0o044

@@ -256,8 +256,8 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     assert "InternalIndexingParameters" not in text  # hidden: Alma does not list it
     for name in ("UserGroups", "ItemPolicy", "systemJobStatus", "ReminderTypes"):
         assert f"  {name}:\n" in text
-    assert "- code: UNDERGRAD\n        description: Undergraduate student\n" \
-           "        enabled: false\n" in text
+    assert "- code: UNDERGRAD\n      description: Undergraduate student\n" \
+           "      enabled: false\n" in text
     paths = [r.path for r in almasync.emu.requests]
     assert paths.count("/almaws/v1/conf/code-tables") == 1
     assert paths.count("/almaws/v1/conf/code-tables/UserGroups") == 1

@@ -171,7 +171,7 @@ def test_export_round_trip_finds_a_composite_key(almasync: Almasync, tmp_path: P
     result = almasync("export", "--out", str(out), "--kinds", "mapping_tables")
     assert result.exit_code == 0, result.stderr
     text = (out / "mapping_tables.yaml").read_text()
-    assert "  CirculationDeskMapping:\n    key:\n      - column0\n      - column1\n" in text
+    assert "  CirculationDeskMapping:\n    key:\n    - column0\n    - column1\n" in text
     assert "column1: 'TRUE'" in text and "InternalJobRouting" not in text
     # one list and one GET per listed table: nothing per row, nothing twice
     paths = sorted(r.path for r in almasync.emu.requests if "mapping-tables" in r.path)
