@@ -65,7 +65,8 @@ def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = F
         if on_kind:
             on_kind(handler.kind)
         wanted = {key: frozenset(r.fields) for key, r in desired.of(handler.kind).items()}
-        query = LiveQuery(wanted, desired.settings.prune_rule(handler.kind), everything, detail)
+        query = LiveQuery(wanted, desired.settings.prune_rule(handler.kind), everything, detail,
+                          desired.of(handler.kind))
         live[handler.kind] = handler.read_live(client, query, refs)
     return live
 

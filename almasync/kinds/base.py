@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -44,12 +44,15 @@ class LiveQuery:
     ``wanted`` maps each declared key to the field names the file declares; ``prune`` is the
     kind's prune rule; ``everything`` asks for every live resource (drift, export), and
     ``detail`` for all of each one's fields (export), even where a list gives brief entries.
+    ``declared`` holds the declared resources themselves (with their marks) when the run
+    has a config tree, so a kind can report what it learns from Alma at the right line.
     """
 
     wanted: Mapping[Key, frozenset[str]]
     prune: bool | frozenset[str] = False
     everything: bool = False
     detail: bool = False
+    declared: Mapping[Key, Resource] = field(default_factory=dict)
 
 
 class KindHandler(ABC):
@@ -57,6 +60,8 @@ class KindHandler(ABC):
     model: ClassVar[type[FieldsModel]]
     #: Fields whose values never appear in any output (credentials).
     sensitive_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Whether ``prune:`` means anything for this kind (Alma cannot delete some kinds).
+    prune_supported: ClassVar[bool] = True
 
     # -- config side ---------------------------------------------------------------------
 

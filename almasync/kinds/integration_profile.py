@@ -38,7 +38,6 @@ from almasync.model import Fields, Key, Kind, Resource
 
 BASE = "/conf/integration-profiles"
 #: Where check_references leaves the declared profiles for read_live.
-_DECLARED = "integration_profiles:declared"
 TEXT = ("name", "description")
 #: Top-level fields Alma wraps as ``{"value", "desc"}``.
 CODED = ("type", "system")
@@ -327,9 +326,6 @@ class IntegrationProfileHandler(KindHandler):
 
     def check_references(self, resources: Mapping[Key, Resource],
                          refs: References) -> list[Problem]:
-        # read_live reports an unchangeable type and, before an apply, unset variables at
-        # their declaring lines; References is the per-run cache both calls share.
-        refs.cached(_DECLARED, lambda: dict(resources))
         return []
 
     def subtree_schema(self, fields: dict[str, Any]) -> dict[str, Any]:
@@ -371,7 +367,7 @@ class IntegrationProfileHandler(KindHandler):
                   refs: References) -> dict[Key, Fields]:
         listed = {e["code"]: e for e in client.get_list(BASE, "integration_profile",
                                                          paged=True)}
-        _check_declared(refs.cached(_DECLARED, dict), listed, writing=not client.read_only)
+        _check_declared(query.declared, listed, writing=not client.read_only)
         keys = [(code,) for code in sorted(listed) if (code,) in query.wanted
                 or query.everything or self.prunable((code,), query.prune)]
 

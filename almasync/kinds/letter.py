@@ -253,6 +253,7 @@ def _did_you_mean(code: str, known: Mapping[str, Any]) -> str:
 
 
 class LetterHandler(KindHandler):
+    prune_supported: ClassVar[bool] = False  # Alma cannot delete them
     kind: ClassVar[Kind] = Kind.LETTER
     model: ClassVar[type[FieldsModel]] = LetterFields
 

@@ -34,7 +34,6 @@ SHOWN = 5
 #: What a brief list entry holds; a set with more declared fields is read in full.
 BRIEF = frozenset({"type", "content"})
 #: Where check_references leaves the declared sets for read_live (see _declared_sets).
-_DECLARED = "sets:declared"
 #: Fields Alma owns or derives; they never go back in a PUT or a manage-members body.
 _OUTPUT_ONLY = ("number_of_members", "created_by", "created_date", "status_date")
 
@@ -136,9 +135,6 @@ class SetHandler(KindHandler):
 
     def check_references(self, resources: Mapping[Key, Resource],
                          refs: References) -> list[Problem]:
-        # read_live needs the declared sets (and their marks) to report a type or content
-        # that Alma cannot change; References is the per-run cache both calls share.
-        refs.cached(_DECLARED, lambda: dict(resources))
         contents = _known_contents(refs)
         if contents is None:
             return []
@@ -174,7 +170,7 @@ class SetHandler(KindHandler):
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:
         listed = {entry["name"]: entry for entry in client.get_list(BASE, "set", paged=True)}
-        _check_unchangeable(_declared_sets(refs), listed)
+        _check_unchangeable(query.declared, listed)
         keys = [(name,) for name in sorted(listed)
                 if (name,) in query.wanted or query.everything
                 or self.prunable((name,), query.prune)]
@@ -266,13 +262,6 @@ def _known_contents(refs: References) -> frozenset[str] | None:
         if exc.exit_code is ExitCode.UNAVAILABLE:
             raise
         return None
-
-
-def _declared_sets(refs: References) -> Mapping[Key, Resource]:
-    """The sets the files declare, when check_references ran in this run (plan, drift,
-    apply from a config tree); empty when only live state is read (saved plans)."""
-    found: Mapping[Key, Resource] = refs.cached(_DECLARED, dict)
-    return found
 
 
 def _check_unchangeable(declared: Mapping[Key, Resource],

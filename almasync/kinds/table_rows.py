@@ -95,6 +95,7 @@ class _Note:
 
 class TableHandler(KindHandler):
     """A kind whose resources are Alma tables (code tables, mapping tables)."""
+    prune_supported: ClassVar[bool] = False  # Alma cannot delete them
 
     api_path: ClassVar[str]
     list_key: ClassVar[str]
@@ -259,13 +260,10 @@ class TableHandler(KindHandler):
     def _path(self, name: str) -> str:
         return f"{self.api_path}/{quote(name, safe='')}"
 
-    def _notes_name(self) -> str:
-        return f"{self.kind.value}:declarations"
-
     def check_references(self, resources: Mapping[Key, Resource],
                          refs: References) -> list[Problem]:
         """Scopes must be libraries. Whether each table exists is learnt by reading it in
-        ``read_live``; the declarations' marks are kept in ``refs`` for it to point at."""
+        ``read_live``, which reports a missing one at its declaration (``query.declared``)."""
         problems: list[Problem] = []
         scoped = {key: TableId.of(key).scope for key in resources if TableId.of(key).scope}
         libraries = refs.libraries() if scoped else {}
@@ -277,20 +275,13 @@ class TableHandler(KindHandler):
                     f"{self.noun} {key[0]}: scope {scope!r} is not a library in Alma "
                     f"(libraries: {', '.join(sorted(libraries))}); leave scope out to "
                     "declare the institution's table"))
-        notes = {key: _Note(r.mark, self.key_columns(r.fields),
-                            self.must_exist(TableId.of(key), r, resources))
-                 for key, r in resources.items()}
-        refs.cached(self._notes_name(), lambda: notes)
         return problems
 
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:
-        if query.prune:
-            raise ConfigError(
-                f"almasync.yaml: prune: {self.kind.config_key} is not supported: Alma cannot "
-                "delete tables, and rows a file does not declare are always kept as they "
-                "are. Remove the entry; to retire a row, declare it with enabled: false")
-        notes: Mapping[Key, _Note] = refs.cached(self._notes_name(), dict)
+        notes = {key: _Note(r.mark, self.key_columns(r.fields),
+                            self.must_exist(TableId.of(key), r, query.declared))
+                 for key, r in query.declared.items()}
         tables = {TableId.of(key) for key in query.wanted}
         if query.everything:
             tables |= {TableId(name) for name in self._names(client, refs)}

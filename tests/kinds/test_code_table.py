@@ -238,10 +238,11 @@ def test_prune_is_refused_and_undeclared_rows_stay(almasync: Almasync, config: A
     files = {"t.yaml": "code_tables:\n  UserGroups:\n    rows: [{code: STAFF}]\n"}
     assert plan_json(almasync, config(files))["changes"] == []
     root = config({**files, "almasync.yaml": "prune:\n  code_tables: [UserGroups]\n"})
-    result = almasync("plan", str(root))
+    result = almasync("validate", str(root))
     assert result.exit_code == ExitCode.INVALID_CONFIG
-    assert "prune: code_tables is not supported" in result.stderr
-    assert "declare it with enabled: false" in result.stderr
+    assert (f"{root / 'almasync.yaml'}:2:3: almasync.prune.code_tables: Alma cannot delete "
+            "code_tables, so prune does not apply") in result.stderr
+    assert almasync("plan", str(root)).exit_code == ExitCode.INVALID_CONFIG
     assert almasync("apply", str(root), "--auto-approve").exit_code == ExitCode.INVALID_CONFIG
     assert almasync.writes() == []
 

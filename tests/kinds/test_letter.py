@@ -211,8 +211,13 @@ def test_alma_refusal_fails_the_change_with_its_code(almasync: Almasync, config:
 
 
 def test_prune_never_deletes_letters(almasync: Almasync, config: Any) -> None:
-    root = config({"l.yaml": "letters:\n  GeneralMessageEmailLetter:\n    enabled: false\n",
-                   "almasync.yaml": "prune:\n  letters: true\n"})
+    files = {"l.yaml": "letters:\n  GeneralMessageEmailLetter:\n    enabled: false\n"}
+    refused = config({**files, "almasync.yaml": "prune:\n  letters: true\n"})
+    result = almasync("validate", str(refused))
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    assert "almasync.prune.letters: Alma cannot delete letters" in result.stderr
+    (refused / "almasync.yaml").unlink()
+    root = config(files)
     assert plan_json(almasync, root)["changes"] == []
     drift = almasync("drift", str(root), "--include-unmanaged")
     assert "? letter FulfillmentActivityLetter" in drift.stdout

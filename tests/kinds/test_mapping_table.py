@@ -157,9 +157,10 @@ mapping_tables:
 
 def test_prune_is_refused(almasync: Almasync, config: Any) -> None:
     root = config({"m.yaml": CURRENCIES, "almasync.yaml": "prune:\n  mapping_tables: true\n"})
-    result = almasync("plan", str(root))
+    result = almasync("validate", str(root))
     assert result.exit_code == ExitCode.INVALID_CONFIG
-    assert "prune: mapping_tables is not supported" in result.stderr
+    assert "almasync.yaml:2:3: almasync.prune.mapping_tables: Alma cannot delete" \
+        in result.stderr
 
 
 def test_export_round_trip_finds_a_composite_key(almasync: Almasync, tmp_path: Path) -> None:

@@ -1,0 +1,46 @@
+"""Export then plan is empty: the demo institution and a generated larger one, every kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from almasync.cli import cli
+from almasync.emulator import Emulator, generate_large
+from almasync.kinds import ORDER
+from tests.conftest import Almasync
+
+
+def _export_then_plan(runner: CliRunner, env: dict[str, str], out: Path) -> dict[str, object]:
+    exported = runner.invoke(cli, ["export", "--out", str(out)], env=env)
+    assert exported.exit_code == 0, exported.stderr
+    for handler in ORDER:
+        assert (out / f"{handler.kind.config_key}.yaml").is_file()
+    planned = runner.invoke(cli, ["plan", str(out), "--format", "json"], env=env)
+    assert planned.exit_code == 0, planned.stderr
+    result: dict[str, object] = json.loads(planned.stdout)
+    return result
+
+
+def test_demo_round_trip(almasync: Almasync, tmp_path: Path) -> None:
+    env = {"ALMA_API_URL": almasync.emu.base_url, "ALMA_API_KEY": almasync.key,
+           "ALMASYNC_RATE_LIMIT": "0"}
+    plan = _export_then_plan(almasync.runner, env, tmp_path / "out")
+    assert plan["changes"] == []
+    assert sum(plan["live_counts"].values()) > 30  # type: ignore[attr-defined]
+    assert {r.method for r in almasync.emu.requests} == {"GET"}
+
+
+def test_generated_institution_round_trip(tmp_path: Path) -> None:
+    seed = generate_large(libraries=4, locations_per_library=10, code_tables=12,
+                          code_table_rows=20, mapping_tables=3, mapping_rows=300, letters=10,
+                          license_terms=10, reminders=120, sets=8, seed=3)
+    with Emulator(seed=seed, rate_limit=None) as emu:
+        env = {"ALMA_API_URL": emu.base_url, "ALMA_API_KEY": emu.api_key,
+               "ALMASYNC_RATE_LIMIT": "0"}
+        plan = _export_then_plan(CliRunner(), env, tmp_path / "out")
+    assert plan["changes"] == []
+    counts = plan["live_counts"]
+    assert counts["location"] == 40 and counts["reminder"] == 120  # type: ignore[index]
