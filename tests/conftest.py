@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from almasync.cli import cli
-
-try:
-    from almasync.emulator import Emulator
-except ImportError:  # TEMP
-    Emulator = None  # type: ignore
+from almasync.emulator import Emulator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "config"
 
@@ -47,6 +44,14 @@ class Almasync:
                    "ALMASYNC_RATE_LIMIT": "0", **(env or {})}
         return self.runner.invoke(cli, list(args), input=input, env=environ,
                                   catch_exceptions=False)
+
+    def plan_json(self, root: Path, *extra: str,
+                  env: dict[str, str] | None = None) -> dict[str, Any]:
+        """``plan --format json`` of ``root``, which must succeed; the parsed plan."""
+        result = self("plan", str(root), "--format", "json", *extra, env=env)
+        assert result.exit_code == 0, result.stderr
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
 
     def writes(self) -> list[Any]:
         return [r for r in self.emu.requests if r.method != "GET"]

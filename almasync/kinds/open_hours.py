@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -27,13 +27,12 @@ from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
 from almasync.kinds.references import References
-from almasync.kinds.wire import as_bool, unwrap, wrap
+from almasync.kinds.wire import as_bool, parses, plain_date, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
 
 PATH = "/conf/open-hours"
 LIST = "open_hour"
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HOUR = re.compile(r"^\d{2}:\d{2}$")
 Weekday = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 
@@ -55,7 +54,7 @@ class OpenHourEntry(FieldsModel):
     @field_validator("from_hour", "to_hour")
     @classmethod
     def _hour(cls, value: str) -> str:
-        if not _HOUR.match(value) or not _parses(dt.time.fromisoformat, value):
+        if not _HOUR.match(value) or not parses(dt.time.fromisoformat, value):
             raise ValueError("expected a time as HH:MM (24-hour), e.g. 07:30")
         return value
 
@@ -83,20 +82,7 @@ class OpenHoursFields(FieldsModel):
     open_hour: list[OpenHourEntry]
 
 
-def _parses(parse: Callable[[str], object], text: str) -> bool:
-    try:
-        parse(text)
-    except ValueError:
-        return False
-    return True
 
-
-def plain_date(value: str) -> str:
-    """``2026-12-24`` or Alma's ``2026-12-24Z`` -> ``2026-12-24``; ValueError otherwise."""
-    plain = value.removesuffix("Z")
-    if not _DATE.match(plain) or not _parses(dt.date.fromisoformat, plain):
-        raise ValueError("expected a date as YYYY-MM-DD")
-    return plain
 
 
 def canonical(entry: Mapping[str, Any]) -> dict[str, Any]:

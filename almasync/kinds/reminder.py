@@ -14,10 +14,8 @@ never those of other records.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -28,7 +26,7 @@ from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import AlmaError, Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
 from almasync.kinds.references import References
-from almasync.kinds.wire import strip_output_only, unwrap, wrap
+from almasync.kinds.wire import plain_date, strip_output_only, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
 
 log = logging.getLogger("almasync.kinds.reminder")
@@ -40,7 +38,6 @@ ENTITY_TYPES = ("BIB_MMS",)
 WINDOW = ("1900-01-01", "2999-12-31")
 #: Up to this many entities, one filtered read per entity is cheaper than reading them all.
 ENTITY_READS = 20
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 IDENTITY = ("entity_type", "entity_id", "type", "text")
 COMPARED = ("status", "reminder_date")
 #: Stamps Alma sets itself; they are left out of a PUT body.
@@ -76,19 +73,10 @@ class ReminderFields(FieldsModel):
         return valid_date(value)
 
 
-def _parses(parse: Callable[[str], object], text: str) -> bool:
-    try:
-        parse(text)
-    except ValueError:
-        return False
-    return True
-
 
 def valid_date(value: str) -> str:
     """``2026-12-01`` or Alma's ``2026-12-01Z`` -> ``2026-12-01``; ValueError otherwise."""
-    plain = value.removesuffix("Z")
-    if not _DATE.match(plain) or not _parses(dt.date.fromisoformat, plain):
-        raise ValueError("expected a date as YYYY-MM-DD")
+    plain = plain_date(value)
     if not WINDOW[0] <= plain <= WINDOW[1]:
         raise ValueError(f"expected a date as YYYY-MM-DD between {WINDOW[0]} and "
                          f"{WINDOW[1]}")

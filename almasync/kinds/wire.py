@@ -7,10 +7,13 @@ values; these helpers convert between the two.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 OUTPUT_ONLY = frozenset({"link", "desc"})
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def unwrap(value: Any) -> Any:
@@ -44,3 +47,20 @@ def strip_output_only(payload: Any) -> Any:
 
 def pick(payload: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
     return {name: payload[name] for name in names if name in payload}
+
+
+def parses(parse: Callable[[str], object], text: str) -> bool:
+    """Whether ``parse(text)`` accepts the text (``dt.date.fromisoformat`` and the like)."""
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def plain_date(value: str) -> str:
+    """``2026-12-24`` or Alma's ``2026-12-24Z`` -> ``2026-12-24``; ValueError otherwise."""
+    plain = value.removesuffix("Z")
+    if not _DATE.match(plain) or not parses(dt.date.fromisoformat, plain):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return plain

@@ -21,12 +21,6 @@ code_tables:
 """
 
 
-def plan_json(almasync: Almasync, root: Path, *extra: str) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json", *extra)
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def alma_get(almasync: Almasync, path: str, **params: str) -> Any:
     """A table exactly as Alma serves it (the raw JSON text, parsed)."""
@@ -42,7 +36,7 @@ def rows_by_code(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_plan_lists_changed_rows_field_by_field(almasync: Almasync, config: Any) -> None:
-    data = plan_json(almasync, config({"t.yaml": USER_GROUPS}))
+    data = almasync.plan_json(config({"t.yaml": USER_GROUPS}))
     assert data["summary"] == {"create": 0, "update": 1, "delete": 0}
     change = data["changes"][0]
     assert (change["kind"], change["key"]) == ("code_table", "UserGroups")
@@ -86,7 +80,7 @@ def test_apply_is_one_put_that_keeps_undeclared_rows_exactly(almasync: Almasync,
 def test_second_plan_after_apply_is_empty(almasync: Almasync, config: Any) -> None:
     root = config({"t.yaml": USER_GROUPS})
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     assert almasync("plan", str(root), "--detailed-exitcode").exit_code == ExitCode.OK
 
 
@@ -187,7 +181,7 @@ code_tables:
     - scope: MAIN
       rows: [{code: ONE_WEEK, description: Seven day loan}]
 """})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     keys = [c["key"] for c in data["changes"]]
     assert keys == ["ItemPolicy/scope=LAW", "ItemPolicy/scope=MAIN"]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
@@ -198,7 +192,7 @@ code_tables:
     assert rows_by_code(main)["ONE_WEEK"]["description"] == "Seven day loan"
     institution = rows_by_code(alma_get(almasync, "/conf/code-tables/ItemPolicy"))
     assert institution["ONE_WEEK"]["description"] == "1 week loan"
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_translation_changes_one_language(almasync: Almasync, config: Any) -> None:
@@ -211,7 +205,7 @@ code_tables:
         - {code: STAFF, description: Personnel de la bibliothèque}
         - {code: PHD, description: Doctorant}
 """})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert [c["key"] for c in data["changes"]] == ["UserGroups", "UserGroups/lang=fr"]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     french = rows_by_code(alma_get(almasync, "/conf/code-tables/UserGroups", lang="fr"))
@@ -221,7 +215,7 @@ code_tables:
     english = rows_by_code(alma_get(almasync, "/conf/code-tables/UserGroups"))
     assert english["STAFF"]["description"] == "Staff"
     assert english["PHD"]["description"] == "Doctoral student"
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_translation_of_an_unknown_row_is_a_config_error(almasync: Almasync,
@@ -236,7 +230,7 @@ def test_translation_of_an_unknown_row_is_a_config_error(almasync: Almasync,
 
 def test_prune_is_refused_and_undeclared_rows_stay(almasync: Almasync, config: Any) -> None:
     files = {"t.yaml": "code_tables:\n  UserGroups:\n    rows: [{code: STAFF}]\n"}
-    assert plan_json(almasync, config(files))["changes"] == []
+    assert almasync.plan_json(config(files))["changes"] == []
     root = config({**files, "almasync.yaml": "prune:\n  code_tables: [UserGroups]\n"})
     result = almasync("validate", str(root))
     assert result.exit_code == ExitCode.INVALID_CONFIG
@@ -262,7 +256,7 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     paths = [r.path for r in almasync.emu.requests]
     assert paths.count("/almaws/v1/conf/code-tables") == 1
     assert paths.count("/almaws/v1/conf/code-tables/UserGroups") == 1
-    assert plan_json(almasync, out)["changes"] == []
+    assert almasync.plan_json(out)["changes"] == []
 
 
 def test_drift_names_changed_rows(almasync: Almasync, config: Any) -> None:

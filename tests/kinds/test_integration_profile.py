@@ -31,13 +31,6 @@ integration_profiles:
 """
 
 
-def plan_json(almasync: Almasync, root: Path, env: dict[str, str] | None = None
-              ) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json", env=env)
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def profile(almasync: Almasync, code: str) -> dict[str, Any]:
     with almasync.emu.store.lock:
@@ -76,7 +69,7 @@ def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
 def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     root = config({"profiles.yaml": SIS})
     env = {"SIS_FTP_PASSWORD": NEW_SECRET}
-    data = plan_json(almasync, root, env)
+    data = almasync.plan_json(root, env=env)
     [change] = data["changes"]
     assert [d["path"] for d in change["diff"]] == [
         "actions.IMPORT", "actions.SYNCHRONIZE.active", "description",
@@ -91,7 +84,7 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     assert actions == [{"type": "SYNCHRONIZE", "file_name_pattern": "students_*.xml",
                         "active": False}, {"type": "IMPORT", "file_name_pattern": "new_*.xml"}]
     assert profile(almasync, "SIS_SYNC")["extra"]["system"] == "OTHER"
-    assert plan_json(almasync, root, env)["changes"] == []
+    assert almasync.plan_json(root, env=env)["changes"] == []
 
 
 def test_create_with_a_secret(almasync: Almasync, config: Any) -> None:
@@ -104,7 +97,7 @@ def test_create_with_a_secret(almasync: Almasync, config: Any) -> None:
     assert '"api_token": "${RFID_TOKEN}"' in result.stdout
     assert parameters(almasync, "RFID_DESKS") == {"api_token": NEW_SECRET, "port": "8443"}
     assert profile(almasync, "RFID_DESKS")["extra"]["name"] == "RFID pads"
-    assert plan_json(almasync, root, env)["changes"] == []
+    assert almasync.plan_json(root, env=env)["changes"] == []
 
 
 def test_no_output_ever_shows_a_secret(almasync: Almasync, config: Any,
@@ -138,15 +131,15 @@ def test_same_secret_is_no_change(almasync: Almasync, config: Any) -> None:
     give_live_secret(almasync)
     root = config({"p.yaml": "integration_profiles:\n  SIS_SYNC:\n    type: USERS\n"
                              "    parameters: {ftp_password: '${SIS_FTP_PASSWORD}'}\n"})
-    assert plan_json(almasync, root, {"SIS_FTP_PASSWORD": LIVE_SECRET})["changes"] == []
-    [change] = plan_json(almasync, root, {"SIS_FTP_PASSWORD": NEW_SECRET})["changes"]
+    assert almasync.plan_json(root, env={"SIS_FTP_PASSWORD": LIVE_SECRET})["changes"] == []
+    [change] = almasync.plan_json(root, env={"SIS_FTP_PASSWORD": NEW_SECRET})["changes"]
     assert change["before"] == {"parameters": {"ftp_password": "(sensitive)"}, "type": "USERS"}
 
 
 def test_unset_variable_plans_but_stops_apply(almasync: Almasync, config: Any) -> None:
     give_live_secret(almasync)
     root = config({"profiles.yaml": SIS})
-    data = plan_json(almasync, root, {"SIS_FTP_PASSWORD": ""})
+    data = almasync.plan_json(root, env={"SIS_FTP_PASSWORD": ""})
     [change] = data["changes"]
     assert "parameters.ftp_password" not in [d["path"] for d in change["diff"]]
 
@@ -234,15 +227,15 @@ def test_secrets_are_scrubbed_from_alma_messages(error_class: type[AlmaError]) -
 def test_prune_by_code_prefix(almasync: Almasync, config: Any) -> None:
     sis = "integration_profiles:\n  SIS_SYNC:\n    type: USERS\n"
     root = config({"p.yaml": sis, "almasync.yaml": "prune:\n  integration_profiles: [OFF]\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert [(c["action"], c["key"]) for c in data["changes"]] == [
         ("delete", "OFFSITE_REQUESTS")]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     with almasync.emu.store.lock:
         codes = sorted(p["code"] for p in almasync.emu.store.integration_profiles.values())
     assert codes == ["DISCOVERY_PUBLISH", "SIS_SYNC"]
-    assert plan_json(almasync, root)["changes"] == []
-    assert plan_json(almasync, config({"p.yaml": sis}))["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
+    assert almasync.plan_json(config({"p.yaml": sis}))["changes"] == []
 
 
 def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
@@ -253,7 +246,7 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     text = (out / "integration_profiles.yaml").read_text()
     assert "ftp_password: ${SIS_SYNC_FTP_PASSWORD}" in text
     assert "file_name_pattern: students_*.xml" in text and LIVE_SECRET not in text
-    assert plan_json(almasync, out)["changes"] == []
+    assert almasync.plan_json(out)["changes"] == []
     assert almasync("validate", str(out)).exit_code == 0
 
 

@@ -44,17 +44,11 @@ def letter_config(config: Any, xsl: str, extra: str = "") -> Path:
     return root
 
 
-def plan_json(almasync: Almasync, root: Path) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def test_plan_shows_a_short_template_diff_and_label_changes(almasync: Almasync,
                                                              config: Any) -> None:
     wanted = changed_xsl(almasync)
-    data = plan_json(almasync, letter_config(config, wanted))
+    data = almasync.plan_json(letter_config(config, wanted))
     [change] = data["changes"]
     assert (change["action"], change["kind"], change["key"]) == ("update", "letter", CODE)
     diffs = {d["path"]: d for d in change["diff"]}
@@ -88,7 +82,7 @@ def test_apply_writes_xml_and_labels_then_plan_is_empty(almasync: Almasync,
     rows = {r["code"]: r["description"] for r in almasync.emu.store.code_tables[CODE]["rows"]}
     assert rows == {"header": "Your library activity", "loans": "Loans",
                     "requests": "Requests", "fines_fees": "Fines and fees"}
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_saved_plan_applies_the_whole_template(almasync: Almasync, config: Any,
@@ -131,11 +125,11 @@ def test_windows_line_endings_plan_nothing(almasync: Almasync, config: Any) -> N
     root = config({"letters.yaml": yaml})
     (root / "letters").mkdir()
     (root / XSL).write_bytes(crlf.encode("utf-8"))
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     # ... and a template saved in Alma with CRLF matches a checkout with LF.
     (root / XSL).write_bytes(live_xsl(almasync).encode("utf-8"))
     almasync.emu.store.letters[CODE]["xsl"] = crlf
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_enabling_a_letter(almasync: Almasync, config: Any) -> None:
@@ -144,7 +138,7 @@ def test_enabling_a_letter(almasync: Almasync, config: Any) -> None:
     assert "~ letter GeneralMessageEmailLetter\n    enabled: false -> true" in text
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     assert almasync.emu.store.letters["GeneralMessageEmailLetter"]["enabled"] is True
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_config_errors_name_file_and_line(almasync: Almasync, config: Any,
@@ -218,7 +212,7 @@ def test_prune_never_deletes_letters(almasync: Almasync, config: Any) -> None:
     assert "almasync.prune.letters: Alma cannot delete letters" in result.stderr
     (refused / "almasync.yaml").unlink()
     root = config(files)
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     drift = almasync("drift", str(root), "--include-unmanaged")
     assert "? letter FulfillmentActivityLetter" in drift.stdout
     assert "- letter" not in drift.stdout
@@ -255,7 +249,7 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     assert (out / "letters" / "LoanStatusNoticeLetter.xsl").read_text() == \
         live_xsl(almasync, "LoanStatusNoticeLetter")
     assert almasync("validate", str(out)).exit_code == 0
-    assert plan_json(almasync, out)["changes"] == []
+    assert almasync.plan_json(out)["changes"] == []
 
 
 def test_letter_xml_carries_the_template_as_text() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +21,10 @@ license_terms:
 """
 
 
-def plan_json(almasync: Almasync, root: Path) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def test_plan_apply_then_plan_is_empty(almasync: Almasync, config: Any) -> None:
     root = config({"terms.yaml": BASIC})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert data["summary"] == {"create": 1, "update": 1, "delete": 0}
     update = next(c for c in data["changes"] if c["action"] == "update")
     assert update["key"] == "ARCHIVE"
@@ -52,7 +45,7 @@ def test_plan_apply_then_plan_is_empty(almasync: Almasync, config: Any) -> None:
     # The PUT sent the whole term: fields the file does not declare are unchanged.
     assert terms["ARCHIVE"]["type"] == "PERPETUAL"
     assert terms["ARCHIVE"]["description"] == "The right to keep a permanent archival copy"
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_empty_description_matches_a_term_without_one(almasync: Almasync,
@@ -60,29 +53,29 @@ def test_empty_description_matches_a_term_without_one(almasync: Almasync,
     almasync.emu.store.license_terms["WALKIN"]["description"] = ""
     root = config({"t.yaml": "license_terms:\n  WALKIN:\n    name: Walk-in users\n"
                              "    description: ''\n"})
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_no_prune_deletes_nothing(almasync: Almasync, config: Any) -> None:
     root = config({"terms.yaml": BASIC})
-    assert not [c for c in plan_json(almasync, root)["changes"] if c["action"] == "delete"]
+    assert not [c for c in almasync.plan_json(root)["changes"] if c["action"] == "delete"]
 
 
 def test_prune_true_deletes_every_undeclared_term(almasync: Almasync, config: Any) -> None:
     root = config({"terms.yaml": BASIC, "almasync.yaml": "prune:\n  license_terms: true\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert sorted(c["key"] for c in data["changes"] if c["action"] == "delete") == [
         "ILLELEC", "WALKIN"]
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == 0, result.stderr
     assert sorted(almasync.emu.store.license_terms) == ["ARCHIVE", "TDM"]
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_prune_list_deletes_only_the_listed_codes(almasync: Almasync, config: Any) -> None:
     root = config({"terms.yaml": BASIC,
                    "almasync.yaml": "prune:\n  license_terms: [WALKIN, GONE]\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert [c["key"] for c in data["changes"] if c["action"] == "delete"] == ["WALKIN"]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     assert "WALKIN" not in almasync.emu.store.license_terms
@@ -127,7 +120,7 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     text = (out / "license_terms.yaml").read_text()
     assert "ARCHIVE:" in text and "type: PERPETUAL" in text
-    assert plan_json(almasync, out)["changes"] == []
+    assert almasync.plan_json(out)["changes"] == []
 
 
 def test_drift_reports_changes_and_unmanaged(almasync: Almasync, config: Any) -> None:

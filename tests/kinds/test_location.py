@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,6 @@ locations:
 """
 
 
-def plan_json(almasync: Almasync, root: Path, *extra: str) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json", *extra)
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
     result = almasync("plan", str(EXAMPLES))
@@ -51,7 +44,7 @@ def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
 
 def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     root = config({"locations.yaml": BASIC})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert data["summary"] == {"create": 1, "update": 1, "delete": 0}
     update = next(c for c in data["changes"] if c["action"] == "update")
     assert update["key"] == "MAIN/STACKS"
@@ -64,7 +57,7 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     assert "Apply: 2 applied, 0 failed, 0 skipped." in applied.stdout
 
     store = almasync.emu.store
-    again = plan_json(almasync, root)
+    again = almasync.plan_json(root)
     assert again["changes"] == [], again
     detail = almasync.emu.requests
     assert store is almasync.emu.store and detail
@@ -86,20 +79,20 @@ def test_update_keeps_undeclared_fields(almasync: Almasync, config: Any) -> None
 
 def test_undeclared_location_survives_without_prune(almasync: Almasync, config: Any) -> None:
     root = config({"locations.yaml": BASIC})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert not [c for c in data["changes"] if c["action"] == "delete"]
 
 
 def test_prune_deletes_undeclared(almasync: Almasync, config: Any) -> None:
     root = config({"locations.yaml": BASIC, "almasync.yaml": "prune:\n  locations: [MAIN]\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     deleted = sorted(c["key"] for c in data["changes"] if c["action"] == "delete")
     assert deleted == ["MAIN/REF", "MAIN/RESERVE", "MAIN/STORAGE"]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     deletes = [r for r in almasync.writes() if r.method == "DELETE"]
     assert len(deletes) == 3
-    assert plan_json(almasync, root)["changes"] == []
-    law = plan_json(almasync, config({"x.yaml": "locations:\n  LAW:\n    LAWSTACKS:\n"
+    assert almasync.plan_json(root)["changes"] == []
+    law = almasync.plan_json(config({"x.yaml": "locations:\n  LAW:\n    LAWSTACKS:\n"
                                                "      name: Law Stacks\n      type: OPEN\n"}))
     assert law["changes"] == []
 
@@ -113,7 +106,7 @@ def test_plan_sends_only_gets(almasync: Almasync) -> None:
 
 def test_brief_list_entries_are_read_in_full(almasync: Almasync, config: Any) -> None:
     root = config({"locations.yaml": BASIC})
-    plan_json(almasync, root)
+    almasync.plan_json(root)
     paths = [r.path for r in almasync.emu.requests]
     assert "/almaws/v1/conf/libraries/MAIN/locations/STACKS" in paths
     assert "/almaws/v1/conf/libraries/MAIN/locations/REF" not in paths
@@ -145,7 +138,7 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     text = (out / "locations.yaml").read_text()
     assert "STORAGE:" in text and "suppress_from_publishing: true" in text
-    data = plan_json(almasync, out)
+    data = almasync.plan_json(out)
     assert data["changes"] == []
     again = almasync("export", "--out", str(out), "--kinds", "locations")
     assert again.exit_code == ExitCode.USAGE

@@ -22,12 +22,6 @@ mapping_tables:
 """
 
 
-def plan_json(almasync: Almasync, root: Path, *extra: str) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json", *extra)
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def alma_rows(almasync: Almasync, name: str, **params: str) -> list[dict[str, Any]]:
     """A table's rows exactly as Alma serves them."""
@@ -40,7 +34,7 @@ def alma_rows(almasync: Almasync, name: str, **params: str) -> list[dict[str, An
 
 
 def test_plan_lists_changed_rows_only(almasync: Almasync, config: Any) -> None:
-    data = plan_json(almasync, config({"m.yaml": CURRENCIES}))
+    data = almasync.plan_json(config({"m.yaml": CURRENCIES}))
     [change] = data["changes"]
     assert (change["action"], change["kind"], change["key"]) == (
         "update", "mapping_table", "CurrencySubset")
@@ -64,7 +58,7 @@ def test_apply_keeps_undeclared_rows_and_second_plan_is_empty(almasync: Almasync
     assert json.dumps(after[1:3]) == json.dumps(before[1:3])  # EUR, GBP untouched
     assert after[3] == {**before[3], "column1": "TRUE"}
     assert after[4] == {"column0": "JPY", "column1": "TRUE", "enabled": True}
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_composite_key_tells_rows_apart(almasync: Almasync, config: Any) -> None:
@@ -76,7 +70,7 @@ mapping_tables:
       - {column0: SELFCHECK1, column1: MAIN, column2: RESERVES_DESK}
       - {column0: SELFCHECK1, column1: MUSIC, column2: MUSIC_DESK}
 """})
-    [change] = plan_json(almasync, root)["changes"]
+    [change] = almasync.plan_json(root)["changes"]
     paths = {d["path"]: (d["before"], d["after"]) for d in change["diff"]}
     assert paths["rows[SELFCHECK1|MAIN].column2"] == ("DEFAULT_CIRC_DESK", "RESERVES_DESK")
     assert paths["rows[SELFCHECK1|MUSIC]"][1] == {"column2": "MUSIC_DESK"}
@@ -85,7 +79,7 @@ mapping_tables:
             for r in alma_rows(almasync, "CirculationDeskMapping")]
     assert rows == [("SELFCHECK1", "MAIN", "RESERVES_DESK"), ("SELFCHECK2", "LAW", "LAW_DESK"),
                     ("SELFCHECK1", "MUSIC", "MUSIC_DESK")]
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_validation_errors_point_at_the_row(almasync: Almasync, config: Any) -> None:
@@ -179,7 +173,7 @@ def test_export_round_trip_finds_a_composite_key(almasync: Almasync, tmp_path: P
     assert paths == ["/almaws/v1/conf/mapping-tables"] + [
         f"/almaws/v1/conf/mapping-tables/{n}"
         for n in ("CirculationDeskMapping", "CurrencySubset", "SystemLanguages")]
-    assert plan_json(almasync, out)["changes"] == []
+    assert almasync.plan_json(out)["changes"] == []
 
 
 def test_unique_key_is_the_shortest_prefix() -> None:

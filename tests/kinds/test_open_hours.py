@@ -40,12 +40,6 @@ open_hours:
 """
 
 
-def plan_json(almasync: Almasync, root: Path, *extra: str) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json", *extra)
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def hours_of(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["key"]: c for c in data["changes"] if c["kind"] == "open_hours"}
@@ -69,7 +63,7 @@ def give_law_hours(almasync: Almasync) -> None:
 
 
 def test_plan_shows_entry_level_changes(almasync: Almasync, config: Any) -> None:
-    data = plan_json(almasync, config({"hours.yaml": CHANGES}))
+    data = almasync.plan_json(config({"hours.yaml": CHANGES}))
     assert data["summary"] == {"create": 0, "update": 2, "delete": 0}
     changes = hours_of(data)
     main = {d["path"]: (d["before"], d["after"]) for d in changes["MAIN"]["diff"]}
@@ -89,7 +83,7 @@ def test_plan_shows_entry_level_changes(almasync: Almasync, config: Any) -> None
 
 def test_order_of_entries_and_days_does_not_matter(almasync: Almasync, config: Any) -> None:
     root = config({"hours.yaml": "open_hours:\n" + MAIN_AS_LIVE})
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_apply_puts_the_whole_list_then_plan_is_empty(almasync: Almasync,
@@ -108,20 +102,20 @@ def test_apply_puts_the_whole_list_then_plan_is_empty(almasync: Almasync,
     assert [d["value"] for d in main[1]["day"]] == ["FRIDAY", "SATURDAY"]
     staff_day = alma_hours(almasync, "LAW")[1]
     assert staff_day["to_date"] == "2026-05-11Z"
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     assert len(alma_hours(almasync, "01DEMO_INST")) == 3
 
 
 def test_empty_list_removes_a_librarys_own_hours(almasync: Almasync, config: Any) -> None:
     root = config({"hours.yaml": "open_hours:\n  LAW: []\n  MUSIC: []\n"})
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     give_law_hours(almasync)
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert [c["key"] for c in data["changes"]] == ["LAW"]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     assert [(r.method, r.query.get("scope")) for r in almasync.writes()] == [("DELETE", "LAW")]
     assert alma_hours(almasync, "LAW") == []
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_unknown_scope_is_a_config_error(almasync: Almasync, config: Any) -> None:
@@ -171,12 +165,12 @@ def test_prune_removes_library_hours_never_the_institutions(almasync: Almasync,
     give_law_hours(almasync)
     root = config({"hours.yaml": "open_hours:\n" + MAIN_AS_LIVE,
                    "almasync.yaml": "prune:\n  open_hours: true\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert [(c["action"], c["key"]) for c in data["changes"]] == [("delete", "LAW")]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     assert [(r.method, r.query.get("scope")) for r in almasync.writes()] == [("DELETE", "LAW")]
     assert len(alma_hours(almasync, "01DEMO_INST")) == 3
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     drift = almasync("drift", str(root), "--include-unmanaged", "--format", "json")
     assert not [c for c in json.loads(drift.stdout)["changes"] if c["kind"] == "open_hours"]
 
@@ -184,14 +178,14 @@ def test_prune_removes_library_hours_never_the_institutions(almasync: Almasync,
 def test_prune_list_names_libraries(almasync: Almasync, config: Any) -> None:
     give_law_hours(almasync)
     root = config({"almasync.yaml": "prune:\n  open_hours: [MAIN, 01DEMO_INST]\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert [(c["action"], c["key"]) for c in data["changes"]] == [("delete", "MAIN")]
 
 
 def test_without_prune_undeclared_scopes_stay(almasync: Almasync, config: Any) -> None:
     give_law_hours(almasync)
     root = config({"hours.yaml": "open_hours:\n" + MAIN_AS_LIVE})
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_alma_refusal_fails_the_change(almasync: Almasync, config: Any,
@@ -220,7 +214,7 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     text = (out / "open_hours.yaml").read_text()
     assert "01DEMO_INST:" in text and "LAW:" in text and "MUSIC" not in text
     assert "inherited" not in text
-    assert plan_json(almasync, out)["changes"] == []
+    assert almasync.plan_json(out)["changes"] == []
 
 
 def test_drift_reports_changed_hours(almasync: Almasync, config: Any) -> None:

@@ -32,12 +32,6 @@ reminders:
 """
 
 
-def plan_json(almasync: Almasync, root: Path, *extra: str) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json", *extra)
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def by_key(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["key"]: c for c in data["changes"] if c["kind"] == "reminder"}
@@ -65,7 +59,7 @@ def add_reminders(almasync: Almasync, entity_id: str, count: int, **fields: str)
 
 
 def test_plan_shows_field_level_changes(almasync: Almasync, config: Any) -> None:
-    data = plan_json(almasync, config({"reminders.yaml": CHANGES}))
+    data = almasync.plan_json(config({"reminders.yaml": CHANGES}))
     changes = by_key(data)
     assert data["summary"] == {"create": 1, "update": 2, "delete": 0}
     status = changes["BIB_MMS/991234/GENERAL/Check renewal"]
@@ -82,7 +76,7 @@ def test_plan_shows_field_level_changes(almasync: Almasync, config: Any) -> None
 
 def test_unquoted_date_equals_almas_date(almasync: Almasync, config: Any) -> None:
     root = config({"r.yaml": "reminders:\n" + DEMO_991234})
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_apply_updates_in_place_then_plan_is_empty(almasync: Almasync, config: Any) -> None:
@@ -102,7 +96,7 @@ def test_apply_updates_in_place_then_plan_is_empty(almasync: Almasync, config: A
     assert updated["text"] == "Check renewal"
     assert updated["entity"]["description"].startswith("Introduction to library science")
     assert updated["created_date"] == "2025-10-01Z"
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_every_page_and_every_date_is_read(almasync: Almasync, config: Any) -> None:
@@ -111,13 +105,13 @@ def test_every_page_and_every_date_is_read(almasync: Almasync, config: Any) -> N
                        f"text: Note {n:03d}, reminder_date: {2001 + n % 40}-03-0{1 + n % 9}}}\n"
                        for n in (0, 57, 124))
     root = config({"r.yaml": "reminders:\n" + declared})
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     lists = [r for r in almasync.emu.requests if r.path == "/almaws/v1/conf/reminders"]
     assert {r.query.get("offset") for r in lists} == {"0", "100"}
     assert all(r.query["limit"] == "100" and r.query["from"] and r.query["to"] for r in lists)
 
     pruned = config({"almasync.yaml": "prune:\n  reminders: true\n"})
-    data = plan_json(almasync, pruned)
+    data = almasync.plan_json(pruned)
     assert data["summary"]["delete"] == 123
 
 
@@ -128,13 +122,13 @@ def test_prune_removes_only_undeclared_reminders_of_declared_entities(
                    "  - {entity_id: \"991235\", type: GENERAL, text: New note, "
                    "reminder_date: 2026-01-02}\n",
                    "almasync.yaml": "prune:\n  reminders: true\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     deleted = sorted(c["key"] for c in data["changes"] if c["action"] == "delete")
     assert deleted == ["BIB_MMS/991234/GENERAL/Note 000", "BIB_MMS/991234/GENERAL/Note 001",
                        "BIB_MMS/991235/RENEWAL/Renew standing order"]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     assert len([r for r in almasync.writes() if r.method == "DELETE"]) == 3
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     # 991236 is in no file: its reminder survives, and drift does not claim it would go.
     left = {r["entity_id"] for r in almasync.emu.store.reminders.values()}
     assert left == {"991234", "991235", "991236"}
@@ -144,7 +138,7 @@ def test_prune_removes_only_undeclared_reminders_of_declared_entities(
 
 def test_without_prune_nothing_is_deleted(almasync: Almasync, config: Any) -> None:
     add_reminders(almasync, "991234", 2)
-    data = plan_json(almasync, config({"r.yaml": "reminders:\n" + DEMO_991234}))
+    data = almasync.plan_json(config({"r.yaml": "reminders:\n" + DEMO_991234}))
     assert data["changes"] == []
 
 
@@ -152,7 +146,7 @@ def test_prune_list_names_entities(almasync: Almasync, config: Any) -> None:
     root = config({"r.yaml": "reminders:\n" + DEMO_991234,
                    "almasync.yaml": "prune:\n  reminders: [BIB_MMS/991236, \"991235\"]\n"})
     add_reminders(almasync, "991234", 1)
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     deleted = sorted(c["key"] for c in data["changes"] if c["action"] == "delete")
     assert deleted == ["BIB_MMS/991235/RENEWAL/Renew standing order",
                        "BIB_MMS/991236/REVIEW/Review for weeding"]
@@ -226,7 +220,7 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     text = (out / "reminders.yaml").read_text()
     assert "entity_id: '991236'" in text and "reminder_date: '2025-09-15'" in text
     assert "id:" not in text.replace("entity_id:", "")
-    assert plan_json(almasync, out)["changes"] == []
+    assert almasync.plan_json(out)["changes"] == []
 
 
 def test_drift_reports_changes_and_other_records(almasync: Almasync, config: Any) -> None:
@@ -273,7 +267,7 @@ def test_many_entities_are_read_in_one_listing(almasync: Almasync, config: Any) 
     for n in range(25):
         add_reminders(almasync, f"99{n:04d}", 1)
     root = config({"r.yaml": "reminders:\n" + items})
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     lists = [r for r in almasync.emu.requests if r.path == "/almaws/v1/conf/reminders"]
     assert lists and not any("entity_id" in r.query for r in lists)
 
@@ -289,7 +283,7 @@ def test_saved_plan_applies_and_goes_stale(almasync: Almasync, config: Any,
     applied = almasync("apply", str(saved), "--auto-approve")
     assert applied.exit_code == 0, applied.stderr
     assert "Apply: 3 applied, 0 failed, 0 skipped." in applied.stdout
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
     root = config({"r.yaml": "reminders:\n" + DEMO_991234})
     assert almasync("plan", str(root), "--out", str(saved)).exit_code == 0
@@ -310,7 +304,7 @@ def test_without_code_tables_alma_judges_the_type(empty_emulator: Any, config: A
     root = config({"r.yaml": "reminders:\n"
                              "  - {entity_id: \"991234\", type: ODD, text: x,\n"
                              "     reminder_date: 2026-01-01}\n"})
-    assert plan_json(almasync, root)["summary"]["create"] == 1
+    assert almasync.plan_json(root)["summary"]["create"] == 1
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
     assert "failed   + reminder BIB_MMS/991234/ODD/x" in result.stdout

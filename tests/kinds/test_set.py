@@ -33,12 +33,6 @@ sets:
 """
 
 
-def plan_json(almasync: Almasync, root: Path, *extra: str) -> dict[str, Any]:
-    result = almasync("plan", str(root), "--format", "json", *extra)
-    assert result.exit_code == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
-
 
 def live_set(almasync: Almasync, name: str) -> dict[str, Any]:
     with almasync.emu.store.lock:
@@ -69,7 +63,7 @@ def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
 
 def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     root = config({"sets.yaml": BASIC})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert data["summary"] == {"create": 1, "update": 2, "delete": 0}
     by_key = {c["key"]: c for c in data["changes"]}
     assert by_key["New acquisitions 2026"]["diff"] == [{
@@ -89,7 +83,7 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     assert len(member_posts(almasync, "delete_members")) == 1
     assert len(member_posts(almasync, "add_members")) == 2
 
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_update_keeps_undeclared_fields(almasync: Almasync, config: Any) -> None:
@@ -114,7 +108,7 @@ def test_members_are_managed_in_batches_of_1000(almasync: Almasync, config: Any)
     assert member_ids(almasync, "Big set") == sorted(ids)
 
     before = len(almasync.emu.requests)
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
     pages = [r for r in almasync.emu.requests[before:] if r.path.endswith("/members")]
     assert len(pages) == 25          # read exhaustively, 100 a page
 
@@ -131,7 +125,7 @@ def test_members_are_managed_in_batches_of_1000(almasync: Almasync, config: Any)
     assert len(member_posts(almasync, "delete_members")) == 2
     assert len(member_posts(almasync, "add_members")) == 4
     assert member_ids(almasync, "Big set") == sorted(kept)
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
 
 def test_shape_errors_point_at_their_lines(almasync: Almasync, config: Any) -> None:
@@ -226,24 +220,24 @@ def test_duplicate_name_is_refused_by_alma(almasync: Almasync, config: Any) -> N
 def test_undeclared_sets_survive_without_prune(almasync: Almasync, config: Any) -> None:
     root = config({"sets.yaml": "sets:\n  Weeded 2025:\n    type: ITEMIZED\n"
                                 "    content: ITEM\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert [c["action"] for c in data["changes"]] == ["create"]
 
 
 def test_prune_by_name_prefix(almasync: Almasync, config: Any) -> None:
     sets = "sets:\n  Weeded 2025:\n    type: ITEMIZED\n    content: ITEM\n"
     root = config({"sets.yaml": sets, "almasync.yaml": "prune:\n  sets: [New ]\n"})
-    data = plan_json(almasync, root)
+    data = almasync.plan_json(root)
     assert [(c["action"], c["key"]) for c in data["changes"]] == [
         ("delete", "New acquisitions 2026"), ("create", "Weeded 2025")]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     with almasync.emu.store.lock:
         names = sorted(s["name"] for s in almasync.emu.store.sets.values())
     assert names == ["Missing items", "Weeded 2025"]
-    assert plan_json(almasync, root)["changes"] == []
+    assert almasync.plan_json(root)["changes"] == []
 
     everything = config({"sets.yaml": sets, "almasync.yaml": "prune:\n  sets: true\n"})
-    deleted = [c["key"] for c in plan_json(almasync, everything)["changes"]
+    deleted = [c["key"] for c in almasync.plan_json(everything)["changes"]
                if c["action"] == "delete"]
     assert deleted == ["Missing items"]
 
@@ -255,7 +249,7 @@ def test_export_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     text = (out / "sets.yaml").read_text()
     assert "query: ITEM where ITEM ((process_type EQUAL MISSING))" in text
     assert "- '991235'" in text
-    assert plan_json(almasync, out)["changes"] == []
+    assert almasync.plan_json(out)["changes"] == []
 
 
 def test_drift_reports_member_changes(almasync: Almasync, config: Any) -> None:
