@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from almasync.errors import AlmaAuthError, AlmaError, ExitCode
-from almasync.kinds.integration_profile import scrubbed
+from almasync.kinds.secrets import scrubbed
 from tests.conftest import EXAMPLES, Almasync
 
 SIS_SYNC = "6100000010005501"   # demo: USERS, action SYNCHRONIZE, parameter ftp_server
