@@ -62,7 +62,7 @@ class AlmasyncError(Exception):
 
 
 class ConfigError(AlmasyncError):
-    """The configuration is invalid; nothing was sent to Alma."""
+    """The configuration is invalid; nothing was written to Alma."""
 
     exit_code = ExitCode.INVALID_CONFIG
 

@@ -29,7 +29,7 @@ def run_guarded(invoke: Callable[[], Any]) -> int:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         count = len(exc.problems)
-        click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was sent to "
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written to "
                    "Alma.", err=True)
         return int(exc.exit_code)
     except AlmasyncError as exc:

@@ -58,7 +58,7 @@ def test_unknown_field_and_unknown_kind(config: Any) -> None:
     assert f"{root / 'a.yaml'}:6:7: locations.MAIN.X.colour: unknown field 'colour'" \
         in result.stderr
     assert f"{root / 'a.yaml'}:7:1: unknown kind 'locatoins'" in result.stderr
-    assert "2 problems found; nothing was sent to Alma." in result.stderr
+    assert "2 problems found; nothing was written to Alma." in result.stderr
 
 
 def test_missing_required_field(config: Any) -> None:
