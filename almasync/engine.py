@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
-from almasync.errors import ConfigError, EnvironmentMismatch, Problem
+from almasync.errors import ConfigError, EnvironmentMismatch, Problem, UsageError
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
 from almasync.kinds.references import References
@@ -33,7 +33,7 @@ class Target:
         name, _, key = text.partition(":")
         handler = next((h for h in ORDER if name in (h.kind.value, h.kind.config_key)), None)
         if handler is None:
-            raise ConfigError(f"--target {text!r}: unknown kind {name!r}; known: "
+            raise UsageError(f"--target {text!r}: unknown kind {name!r}; known: "
                               + ", ".join(h.kind.value for h in ORDER))
         return cls(handler.kind, tuple(key.split("/")) if key else None)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from almasync.alma.client import DEFAULT_RATE, AlmaClient
 from almasync.config.settings import Settings
-from almasync.errors import ConfigError
+from almasync.errors import ConfigError, UsageError
 
 RATE_ENV = "ALMASYNC_RATE_LIMIT"
 
@@ -37,9 +37,14 @@ def connect(settings: Settings, env_name: str | None, emulator: str | None,
             *, read_only: bool) -> Iterator[Connection]:
     """Yield a client for the chosen target; an ``--emulator`` is started and stopped here."""
     if emulator:
-        from almasync.emulator import Emulator
+        from almasync.emulator import Emulator, SeedError
 
-        with Emulator(seed=emulator) as emu, AlmaClient(
+        try:
+            emu = Emulator(seed=emulator)
+        except SeedError as exc:
+            raise UsageError(f"--emulator {emulator!r}: {exc} (give demo, empty or a seed "
+                             "file)") from exc
+        with emu, AlmaClient(
                 emu.base_url, emu.api_key, read_only=read_only,
                 rate_limit=_rate(None)) as client:
             yield Connection(client, f"emulator {emulator} at {emu.base_url}")

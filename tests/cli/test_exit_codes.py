@@ -180,3 +180,12 @@ def test_version_and_help() -> None:
     assert "plan" in runner.invoke(cli, ["--help"]).stdout
 
 
+
+
+def test_64_bad_emulator_seed_and_bad_target(almasync: Almasync) -> None:
+    result = almasync("plan", str(EXAMPLES), "--emulator", "no-such-seed")
+    assert result.exit_code == ExitCode.USAGE
+    assert "--emulator 'no-such-seed'" in result.stderr
+    result = almasync("plan", str(EXAMPLES), "--target", "shelves")
+    assert result.exit_code == ExitCode.USAGE
+    assert "unknown kind 'shelves'" in result.stderr
