@@ -14,7 +14,7 @@ import click
 
 from almasync import engine, jobs, snapshot
 from almasync.apply import ApplyReport, Outcome, Result, apply_plan
-from almasync.cli import render
+from almasync.cli import progress, render
 from almasync.cli.connect import Connection
 from almasync.cli.files import write_atomic
 from almasync.cli.jobs_cmds import echo_post_apply_plan, run_post_apply_jobs
@@ -80,7 +80,8 @@ class ApplyRun:
         snap_path = _snapshot_path(home, snap)
         write_atomic(snap_path, json.dumps(snap, indent=2, sort_keys=True) + "\n")
         recheck = _still_as_planned if saved else None
-        report = apply_plan(conn.client, plan, recheck=recheck, on_result=echo_result)
+        with progress.applying(len(plan.changes), result_lines) as on_result:
+            report = apply_plan(conn.client, plan, recheck=recheck, on_result=on_result)
         snap["applied"] = _applied(report)
         write_atomic(snap_path, json.dumps(snap, indent=2, sort_keys=True) + "\n")
         _summarise(report, snap_path)
@@ -116,10 +117,11 @@ def _applied(report: ApplyReport) -> dict[str, list[str]]:
     return done
 
 
-def echo_result(result: Result) -> None:
-    click.echo(f"{result.outcome.value:8} {result.change.action.symbol} {result.change.name}")
-    if result.error:
-        click.echo(f"         {result.change.name}: {result.error}", err=True)
+def result_lines(result: Result) -> tuple[str, str | None]:
+    """The line for one result (stdout), and its error line (stderr) if it failed."""
+    line = f"{result.outcome.value:8} {result.change.action.symbol} {result.change.name}"
+    error = f"         {result.change.name}: {result.error}" if result.error else None
+    return line, error
 
 
 def _summarise(report: ApplyReport, snap_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from almasync import engine, jobs, snapshot
-from almasync.cli import render
+from almasync.cli import progress, render
 from almasync.cli.applying import ApplyRun, blocked, read_plan
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
@@ -21,18 +21,14 @@ from almasync.errors import ConfigError, ExitCode, StalePlanError
 from almasync.plan.plan import Plan
 
 
-def _progress(kind: object) -> None:
-    if sys.stderr.isatty():
-        click.echo(f"Reading {getattr(kind, 'value', kind)} from Alma...", err=True)
-
-
 def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = False,
                targets: tuple[str, ...] = (), info: dict[str, str | None] | None = None
                ) -> Plan:
     parsed = [engine.Target.parse(t) for t in targets]
     only = {t.kind for t in parsed} or None
-    live = engine.read_live(conn.client, desired, everything=everything, only=only,
-                            on_kind=_progress)
+    with progress.reading() as on_kind:
+        live = engine.read_live(conn.client, desired, everything=everything, only=only,
+                                on_kind=on_kind)
     target_info = {"label": conn.label, **{k: v for k, v in (info or {}).items() if v}}
     return engine.make_plan(desired, live, targets=parsed, target_info=target_info)
 

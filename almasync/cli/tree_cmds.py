@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from almasync import engine
+from almasync.cli import progress
 from almasync.cli.connect import connect
 from almasync.cli.files import write_atomic
 from almasync.cli.options import target
@@ -42,9 +43,10 @@ def export(out_dir: Path, kind_names: tuple[str, ...], overwrite: bool, config_d
     if clashes and not overwrite:
         raise UsageError(f"{', '.join(clashes)} already exist; pass --overwrite to replace")
     empty = DesiredState(out_dir, settings)
-    with connect(settings, env_name, emulator, read_only=True) as conn:
+    with (connect(settings, env_name, emulator, read_only=True) as conn,
+          progress.reading() as on_kind):
         live = engine.read_live(conn.client, empty, everything=True, detail=True,
-                                only=kinds)
+                                only=kinds, on_kind=on_kind)
     # Everything is read before anything is written, so a failed read leaves no half
     # export; each file is written whole (temporary file, then rename).
     outputs: dict[Path, str] = {}
