@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import click
 
 from almasync.alma.client import DEFAULT_RATE, AlmaClient
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from almasync.emulator import Emulator
 
 RATE_ENV = "ALMASYNC_RATE_LIMIT"
 
@@ -32,38 +38,65 @@ def _rate(configured: float | None) -> float | None:
     return configured or DEFAULT_RATE
 
 
+#: Below this many calls left today (X-Exl-Api-Remaining), every run says so on stderr.
+LOW_QUOTA = 5000
+
+
+@dataclass(frozen=True)
+class _Target:
+    url: str
+    key: str
+    rate: float | None
+    label: str
+    environment_type: str | None = None
+
+
 @contextmanager
 def connect(settings: Settings, env_name: str | None, emulator: str | None,
             *, read_only: bool) -> Iterator[Connection]:
     """Yield a client for the chosen target; an ``--emulator`` is started and stopped here."""
-    if emulator:
-        from almasync.emulator import Emulator, SeedError
+    with ExitStack() as stack:
+        if emulator:
+            emu = stack.enter_context(_start_emulator(emulator))
+            target = _Target(emu.base_url, emu.api_key, _rate(None),
+                             f"emulator {emulator} at {emu.base_url}")
+        elif env_name:
+            target = _from_environment(settings, env_name)
+        else:
+            target = _from_variables()
+        client = stack.enter_context(AlmaClient(target.url, target.key, read_only=read_only,
+                                                rate_limit=target.rate))
+        yield Connection(client, target.label, target.environment_type)
+        if client.remaining is not None and client.remaining < LOW_QUOTA:
+            click.echo(f"Warning: Alma reports {client.remaining} API calls left today for "
+                       "this institution.", err=True)
 
-        try:
-            emu = Emulator(seed=emulator)
-        except SeedError as exc:
-            raise UsageError(f"--emulator {emulator!r}: {exc} (give demo, empty or a seed "
-                             "file)") from exc
-        with emu, AlmaClient(
-                emu.base_url, emu.api_key, read_only=read_only,
-                rate_limit=_rate(None)) as client:
-            yield Connection(client, f"emulator {emulator} at {emu.base_url}")
-        return
-    if env_name:
-        if env_name not in settings.environments:
-            known = ", ".join(sorted(settings.environments)) or "none are declared"
-            raise ConfigError(f"--env {env_name!r}: no such environment in almasync.yaml "
-                              f"({known})")
-        env = settings.environments[env_name]
-        key = os.environ.get(env.api_key_env, "")
-        if not key:
-            raise ConfigError(f"environment {env_name!r} reads its API key from "
-                              f"${env.api_key_env}, which is not set")
-        with AlmaClient(env.api_url, key, read_only=read_only,
-                        rate_limit=_rate(env.rate_limit)) as client:
-            yield Connection(client, f"environment {env_name} ({client.base_url})",
-                             env.environment_type)
-        return
+
+def _start_emulator(seed: str) -> Emulator:
+    from almasync.emulator import Emulator, SeedError
+
+    try:
+        return Emulator(seed=seed)
+    except SeedError as exc:
+        raise UsageError(f"--emulator {seed!r}: {exc} (give demo, empty or a seed file)"
+                         ) from exc
+
+
+def _from_environment(settings: Settings, env_name: str) -> _Target:
+    if env_name not in settings.environments:
+        known = ", ".join(sorted(settings.environments)) or "none are declared"
+        raise ConfigError(f"--env {env_name!r}: no such environment in almasync.yaml "
+                          f"({known})")
+    env = settings.environments[env_name]
+    key = os.environ.get(env.api_key_env, "")
+    if not key:
+        raise ConfigError(f"environment {env_name!r} reads its API key from "
+                          f"${env.api_key_env}, which is not set")
+    return _Target(env.api_url, key, _rate(env.rate_limit),
+                   f"environment {env_name} ({env.api_url})", env.environment_type)
+
+
+def _from_variables() -> _Target:
     url = os.environ.get("ALMA_API_URL", "")
     key = os.environ.get("ALMA_API_KEY", "")
     if not url:
@@ -71,5 +104,4 @@ def connect(settings: Settings, env_name: str | None, emulator: str | None,
                           "environment with --env, or try --emulator demo")
     if not key:
         raise ConfigError("ALMA_API_URL is set but ALMA_API_KEY is not")
-    with AlmaClient(url, key, read_only=read_only, rate_limit=_rate(None)) as client:
-        yield Connection(client, client.base_url)
+    return _Target(url, key, _rate(None), url)
