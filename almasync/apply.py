@@ -72,13 +72,15 @@ def apply_plan(client: AlmaClient, plan: Plan, *,
 
     A change is skipped when one it depends on did not apply. With ``recheck``, each update
     and delete re-reads its resource right before writing and is marked stale (not written)
-    when ``recheck(change, current)`` is false.
+    when ``recheck(change, current)`` is false; not a change that depends on one this run
+    has applied (see :func:`_own_writes_precede`).
     """
     report = ApplyReport()
     done: dict[Ref, Outcome] = {}
     referrers = _delete_referrers(plan)
     for index, change in enumerate(plan.changes):
-        result = _blocked(change, done, referrers) or _attempt(client, change, recheck)
+        check = None if _own_writes_precede(change, done) else recheck
+        result = _blocked(change, done, referrers) or _attempt(client, change, check)
         if isinstance(result, AlmasyncError):
             report.aborted = str(result)
             result = Result(change, Outcome.FAILED, str(result))
@@ -102,6 +104,15 @@ def _record(report: ApplyReport, done: dict[Ref, Outcome], result: Result,
 def _dependencies(change: Change) -> set[Ref]:
     fields = change.before if change.action is Action.DELETE else change.after
     return set(HANDLERS[change.kind].dependencies(change.key, fields or {}))
+
+
+def _own_writes_precede(change: Change, done: Mapping[Ref, Outcome]) -> bool:
+    """Whether a change this change depends on was applied earlier in this run. That write
+    may itself change what this change was planned against (a row added to a code table
+    shows up in the table's translations), so re-reading cannot tell it from a change made
+    by someone else: such a change is not rechecked. A saved plan's stale check, made
+    before its first write, has already compared it with what was planned."""
+    return any(done.get(ref) is Outcome.APPLIED for ref in _dependencies(change))
 
 
 def _delete_referrers(plan: Plan) -> dict[Ref, list[Ref]]:

@@ -70,5 +70,5 @@ def _undo(change: Change, live: Fields | None) -> Change | None:
     restored = {k: v for k, v in live.items() if v != SENSITIVE}
     if change.action is Action.DELETE:
         return Change(Action.CREATE, change.kind, change.key, None, restored)
-    before = {name: restored.get(name) for name in change.after or {} if name in restored}
+    before = HANDLERS[change.kind].restoring(change.after or {}, restored)
     return Change(Action.UPDATE, change.kind, change.key, dict(change.after or {}), before)

@@ -103,6 +103,12 @@ class KindHandler(ABC):
         live = live or {}
         return dict(desired), {name: live.get(name) for name in desired}
 
+    def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
+        """The fields of an update that sets back what an update of ``written`` changed,
+        given the resource's live state ``saved`` before it (rollback): by default the saved
+        values of the fields written."""
+        return {name: saved[name] for name in written if name in saved}
+
     def unready(self, fields: Fields) -> list[str]:
         """Why ``fields`` cannot be written right now (e.g. a secret's environment variable
         is unset). Apply checks every change before its first write."""

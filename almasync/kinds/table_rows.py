@@ -249,6 +249,13 @@ class TableHandler(KindHandler):
     def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
         return False  # tables cannot be deleted; read_live refuses a prune rule
 
+    def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
+        """The saved rows, identified by the columns the written rows were: a mapping
+        table's ``key`` is not live state, and merging by ``column0`` alone would write one
+        row over another wherever rows share it."""
+        kept = {name: value for name, value in written.items() if name != ROWS}
+        return {**kept, **super().restoring(written, saved)}
+
     def dependencies(self, key: Key, fields: Fields) -> Iterator[tuple[Kind, Key]]:
         """A translation waits for its table's own declaration, which may add its rows."""
         table = TableId.of(key)

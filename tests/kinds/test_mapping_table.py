@@ -82,6 +82,28 @@ mapping_tables:
     assert almasync.plan_json(root)["changes"] == []
 
 
+def test_rollback_restores_rows_by_their_composite_key(almasync: Almasync,
+                                                       config: Any) -> None:
+    with almasync.emu.store.lock:  # a second row for SELFCHECK1, after the MAIN one
+        almasync.emu.store.mapping_tables["CirculationDeskMapping"]["rows"].append(
+            {"column0": "SELFCHECK1", "column1": "LAW", "column2": "LAW_DESK",
+             "enabled": True})
+    before = alma_rows(almasync, "CirculationDeskMapping")
+    root = config({"m.yaml": """\
+mapping_tables:
+  CirculationDeskMapping:
+    key: [column0, column1]
+    rows:
+      - {column0: SELFCHECK1, column1: LAW, column2: RESERVES_DESK}
+"""})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    [snapshot] = (root / ".almasync" / "snapshots").glob("*.json")
+    undo = almasync("rollback", str(snapshot), "--auto-approve")
+    assert undo.exit_code == 0, undo.stderr
+    # Matched by column0 alone, the saved SELFCHECK1 rows would be written over each other.
+    assert alma_rows(almasync, "CirculationDeskMapping") == before
+
+
 def test_validation_errors_point_at_the_row(almasync: Almasync, config: Any) -> None:
     root = config({"m.yaml": """\
 mapping_tables:
