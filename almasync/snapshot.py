@@ -12,7 +12,7 @@ from almasync.errors import ConfigError
 from almasync.kinds import HANDLERS, rank
 from almasync.model import Fields, Key, Kind
 from almasync.plan.changes import Action, Change, order_key
-from almasync.plan.differ import fingerprint
+from almasync.plan.differ import field_diffs, fingerprint
 from almasync.plan.plan import Plan
 
 FORMAT_VERSION = 1
@@ -31,8 +31,10 @@ def build(plan: Plan, touched: Mapping[Kind, Mapping[Key, Fields]]) -> dict[str,
             "live": None if current is None else
             {k: (SENSITIVE if k in hidden else v) for k, v in current.items()},
         })
+    body = plan.to_dict()
     return {"format_version": FORMAT_VERSION, "target": dict(plan.target),
-            "plan": plan.to_dict()["changes"], "resources": resources, "applied": None}
+            "plan": body["changes"], "live_counts": body["live_counts"],
+            "resources": resources, "applied": None}
 
 
 def name_for(snapshot: Mapping[str, Any], stamp: str) -> str:
@@ -57,7 +59,10 @@ def inverse(snapshot: Mapping[str, Any]) -> Plan:
         if undo is not None:
             changes.append(undo)
     changes.sort(key=lambda c: order_key(c, rank(c.kind)))
-    return Plan(tuple(changes), target=dict(snapshot.get("target", {})))
+    # The live counts of the apply being undone, so percentage caps judge the rollback
+    # against the same institution rather than against nothing.
+    counts = {Kind(k): int(v) for k, v in snapshot.get("live_counts", {}).items()}
+    return Plan(tuple(changes), live_counts=counts, target=dict(snapshot.get("target", {})))
 
 
 def _undo(change: Change, live: Fields | None) -> Change | None:
@@ -70,5 +75,8 @@ def _undo(change: Change, live: Fields | None) -> Change | None:
     restored = {k: v for k, v in live.items() if v != SENSITIVE}
     if change.action is Action.DELETE:
         return Change(Action.CREATE, change.kind, change.key, None, restored)
-    before = HANDLERS[change.kind].restoring(change.after or {}, restored)
-    return Change(Action.UPDATE, change.kind, change.key, dict(change.after or {}), before)
+    handler = HANDLERS[change.kind]
+    before = handler.restoring(change.after or {}, restored)
+    want, have = handler.comparable(before, change.after or {})
+    return Change(Action.UPDATE, change.kind, change.key, dict(have), before,
+                  field_diffs(want, have))

@@ -89,3 +89,18 @@ def test_rollback_restores_previous_state(almasync: Almasync, config: Any,
     restored = after["LAW"]["LAWREF"]
     for name in ("name", "external_name", "type", "fulfillment_unit"):
         assert restored[name] == before["LAW"]["LAWREF"][name], name
+
+
+def test_rollback_shows_what_it_sets_back_and_keeps_the_live_counts(almasync: Almasync,
+                                                                    config: Any) -> None:
+    root = config({
+        "l.yaml": "locations:\n  MAIN:\n    NEW01: {name: New, type: OPEN}\n"
+                  "    STACKS: {name: Main Stacks, external_name: Main shelves, type: OPEN}\n",
+        "almasync.yaml": "safety:\n  max_delete_percent: 50\n"})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == ExitCode.OK
+    [snapshot] = (root / ".almasync" / "snapshots").glob("*.json")
+    undo = almasync("rollback", str(snapshot), "--auto-approve")
+    assert undo.exit_code == ExitCode.OK, undo.stderr
+    assert '~ location MAIN/STACKS\n    external_name: "Main shelves" -> "Stacks"' in undo.stdout
+    assert "- location MAIN/NEW01" in undo.stdout
+    assert "NEW01" not in almasync.emu.store.locations["MAIN"]
