@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -60,6 +61,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, targets=targets,
                             info={"config": str(directory), "env": env_name})
+    result = dataclasses.replace(result, post_apply=tuple(post_apply))
     if fmt == "json":
         click.echo(render.plan_json(result), nl=False)
     elif fmt == "markdown":

@@ -107,6 +107,10 @@ def plan_markdown(plan: Plan, title: str = "almasync plan") -> str:
             lines.append(f"| `{c.action.symbol}` | {c.kind.value} | `{format_key(c.key)}` | "
                          f"{detail} |")
         lines.append("")
+    if plan.post_apply:
+        lines += ["After a successful apply, these jobs run:", ""]
+        lines += [f"- {_md_escape(line)}" for line in plan.post_apply]
+        lines.append("")
     if plan.unmanaged:
         lines += [f"{len(plan.unmanaged)} live resource(s) are not declared in any file.", ""]
     if plan.empty:

@@ -22,6 +22,8 @@ class Plan:
     unmanaged: tuple[tuple[Kind, Key], ...] = ()
     live_counts: Mapping[Kind, int] = field(default_factory=dict)
     target: Mapping[str, str] = field(default_factory=dict)
+    #: What the ``post_apply`` jobs will do after a successful apply, one line each.
+    post_apply: tuple[str, ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
@@ -46,6 +48,7 @@ class Plan:
                 self.live_counts.items(), key=lambda item: item[0].value)},
             "unmanaged": [{"kind": kind.value, "key": format_key(key), "key_parts": list(key)}
                           for kind, key in self.unmanaged],
+            "post_apply": list(self.post_apply),
         }
 
     @classmethod

@@ -50,3 +50,13 @@ def test_malformed_entry_is_invalid_config(almasync: Almasync, config: Any) -> N
     assert result.exit_code == ExitCode.INVALID_CONFIG
     assert "almasync.yaml:2:5: almasync.post_apply.0: Value error, give exactly one of " \
         "job_id and profile_id" in result.stderr
+
+
+def test_json_and_markdown_plans_list_post_apply_jobs(almasync: Almasync, config: Any) -> None:
+    root = config({"l.yaml": CHANGE, "almasync.yaml": JOBS})
+    data = almasync.plan_json(root)
+    assert data["post_apply"] == [
+        "run job M26714670000011 with set 'New acquisitions 2026', limit=5; wait up to 60 s "
+        "for it to end"]
+    markdown = almasync("plan", str(root), "--format", "markdown").stdout
+    assert "After a successful apply, these jobs run:" in markdown
