@@ -57,18 +57,22 @@ def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = F
     resource that refers to something Alma lacks is a :class:`ConfigError` with its mark."""
     refs = References(client)
     handlers = kinds_to_read(desired, everything, only)
-    problems = [p for h in handlers for p in h.check_references(desired.of(h.kind), refs)]
+    checked = client.map(lambda h: h.check_references(desired.of(h.kind), refs), handlers)
+    problems = [problem for found in checked for problem in found]
     if problems:
         raise ConfigError(problems)
-    live: dict[Kind, Mapping[Key, Fields]] = {}
-    for handler in handlers:
+
+    def read(handler: KindHandler) -> tuple[Kind, Mapping[Key, Fields]]:
         if on_kind:
             on_kind(handler.kind)
         wanted = {key: frozenset(r.fields) for key, r in desired.of(handler.kind).items()}
         query = LiveQuery(wanted, desired.settings.prune_rule(handler.kind), everything, detail,
                           desired.of(handler.kind))
-        live[handler.kind] = handler.read_live(client, query, refs)
-    return live
+        return handler.kind, handler.read_live(client, query, refs)
+
+    # Kinds are independent reads: run them side by side (each also spreads its own reads
+    # over the client's workers); the client's one rate limiter keeps the total in bounds.
+    return dict(client.map(read, handlers))
 
 
 def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Target] = (),

@@ -106,7 +106,8 @@ class AlmaClient:
         self._key = api_key
         self._lock = threading.Lock()
         self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.workers + 2)
+        # Kinds are read side by side, each with its own workers: room for both levels.
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.workers * (self.workers + 1))
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._session.headers.update({

@@ -18,6 +18,7 @@ class References:
         self._client = client
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
 
     @property
     def client(self) -> AlmaClient:
@@ -25,10 +26,20 @@ class References:
         return self._client
 
     def cached(self, name: str, load: Callable[[], Any]) -> Any:
-        """``load()`` once per run under ``name``; kinds use it for their own lookups."""
+        """``load()`` once per run under ``name``; kinds use it for their own lookups.
+
+        Kinds are read concurrently: each name has its own lock, so one slow lookup never
+        holds up another, and a loader may itself use other names.
+        """
         with self._lock:
+            if name in self._cache:
+                return self._cache[name]
+            lock = self._loading.setdefault(name, threading.Lock())
+        with lock:
             if name not in self._cache:
-                self._cache[name] = load()
+                value = load()
+                with self._lock:
+                    self._cache[name] = value
             return self._cache[name]
 
     def libraries(self) -> dict[str, dict[str, Any]]:
