@@ -129,12 +129,6 @@ class ReadOnlyViolation(AlmasyncError):
     """A write was attempted through a read-only client (plan, drift, export)."""
 
 
-class SafetyError(AlmasyncError):
-    """A safety rule blocked the plan."""
-
-    exit_code = ExitCode.BLOCKED
-
-
 class StalePlanError(AlmasyncError):
     """A saved plan no longer matches the live state it was made against."""
 

@@ -75,6 +75,8 @@ class ApplyRun:
             click.echo("Apply cancelled; nothing was changed.", err=True)
             return ExitCode.ERROR
         if touched is None:
+            # The plan's own reads may be brief list entries; a snapshot must hold whole
+            # resources so that rollback can create a deleted one again.
             touched = engine.read_touched(conn.client, plan)
         snap = snapshot.build(plan, touched)
         snap_path = _snapshot_path(home, snap)

@@ -21,6 +21,14 @@ from almasync.kinds.references import References
 from almasync.model import Fields, Key, Kind, Resource
 
 
+def not_a_mapping(node: Any, path: NodePath, doc: YamlDoc, of: str) -> Problem | None:
+    """The problem to report when a kind's subtree is not the mapping it must be, e.g.
+    ``locations: expected a mapping of library codes to locations``."""
+    if isinstance(node, dict):
+        return None
+    return Problem(doc.mark(path, value=True), f"{path[-1]}: expected a mapping of {of}")
+
+
 class FieldsModel(BaseModel):
     """Base of the per-kind config models: unknown fields are errors, values immutable."""
 

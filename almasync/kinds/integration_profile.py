@@ -24,7 +24,7 @@ from pydantic import Field
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import AlmaError, ConfigError, Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.secrets import (
     CREDENTIAL_WORDS,
@@ -149,9 +149,9 @@ class IntegrationProfileHandler(KindHandler):
     # are redacted as they are read (almasync.kinds.secrets), so no output can hold them.
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
-        if not isinstance(node, dict):
-            yield Problem(doc.mark(path, value=True), "integration_profiles: expected a "
-                          "mapping of profile codes to their fields")
+        problem = not_a_mapping(node, path, doc, "profile codes to their fields")
+        if problem:
+            yield problem
             return
         for code, raw in node.items():
             where, label = (*path, code), f"integration_profiles.{code}"

@@ -31,7 +31,7 @@ from pydantic.json_schema import SkipJsonSchema
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import AlmaError, ConfigError, Mark, Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.code_table import CodeTableHandler
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap
@@ -258,9 +258,9 @@ class LetterHandler(KindHandler):
     model: ClassVar[type[FieldsModel]] = LetterFields
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
-        if not isinstance(node, dict):
-            yield Problem(doc.mark(path, value=True),
-                          "letters: expected a mapping of letter codes to their fields")
+        problem = not_a_mapping(node, path, doc, "letter codes to their fields")
+        if problem:
+            yield problem
             return
         for code, raw in node.items():
             item_path, label = (*path, code), f"letters.{code}"

@@ -18,7 +18,7 @@ from pydantic import Field
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.wire import strip_output_only, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
@@ -90,9 +90,9 @@ class LicenseTermHandler(KindHandler):
     model: ClassVar[type[FieldsModel]] = LicenseTermFields
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
-        if not isinstance(node, dict):
-            yield Problem(doc.mark(path, value=True),
-                          "license_terms: expected a mapping of term codes to their fields")
+        problem = not_a_mapping(node, path, doc, "term codes to their fields")
+        if problem:
+            yield problem
             return
         for code, raw in node.items():
             if str(code).strip() != str(code) or not str(code):

@@ -18,7 +18,7 @@ from pydantic import Field
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
@@ -81,9 +81,9 @@ class LocationHandler(KindHandler):
     model: ClassVar[type[FieldsModel]] = LocationFields
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
-        if not isinstance(node, dict):
-            yield Problem(doc.mark(path, value=True),
-                          "locations: expected a mapping of library codes to locations")
+        problem = not_a_mapping(node, path, doc, "library codes to locations")
+        if problem:
+            yield problem
             return
         for library, locations in node.items():
             lib_path = (*path, library)

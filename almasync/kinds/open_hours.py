@@ -25,7 +25,7 @@ from almasync.alma.client import AlmaClient
 from almasync.config.validation import validate_model
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, parses, plain_date, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
@@ -193,9 +193,10 @@ class OpenHoursHandler(KindHandler):
     model: ClassVar[type[FieldsModel]] = OpenHoursFields
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
-        if not isinstance(node, dict):
-            yield Problem(doc.mark(path, value=True), "open_hours: expected a mapping of "
-                          "scopes (the institution code or library codes) to their lists")
+        problem = not_a_mapping(node, path, doc, "scopes (the institution code or library "
+                                "codes) to their lists")
+        if problem:
+            yield problem
             return
         for scope, entries in node.items():
             where, name = (*path, scope), f"open_hours.{scope}"

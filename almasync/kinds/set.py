@@ -21,7 +21,7 @@ from pydantic import Field
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import AlmaError, ConfigError, ExitCode, Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
@@ -116,9 +116,9 @@ class SetHandler(KindHandler):
     # -- config side ---------------------------------------------------------------------
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
-        if not isinstance(node, dict):
-            yield Problem(doc.mark(path, value=True),
-                          "sets: expected a mapping of set names to their fields")
+        problem = not_a_mapping(node, path, doc, "set names to their fields")
+        if problem:
+            yield problem
             return
         for name, raw in node.items():
             yield Declared((str(name),), raw, (*path, name), f"sets.{name}")

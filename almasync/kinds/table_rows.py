@@ -26,7 +26,7 @@ from urllib.parse import quote
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import AlmaError, AlmasyncError, ConfigError, Mark, Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.wire import strip_output_only
 from almasync.model import Fields, Key, Kind, Resource
@@ -153,9 +153,9 @@ class TableHandler(KindHandler):
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
         top = self.kind.config_key
-        if not isinstance(node, dict):
-            yield Problem(doc.mark(path, value=True),
-                          f"{top}: expected a mapping of table names to tables")
+        problem = not_a_mapping(node, path, doc, "table names to tables")
+        if problem:
+            yield problem
             return
         for name, value in node.items():
             if isinstance(value, list) and not value:

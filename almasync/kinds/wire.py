@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 OUTPUT_ONLY = frozenset({"link", "desc"})
@@ -44,9 +44,6 @@ def strip_output_only(payload: Any) -> Any:
         return [strip_output_only(item) for item in payload]
     return payload
 
-
-def pick(payload: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    return {name: payload[name] for name in names if name in payload}
 
 
 def parses(parse: Callable[[str], object], text: str) -> bool:

@@ -17,10 +17,6 @@ class Verdict:
     caps: tuple[str, ...] = ()
     protected: tuple[str, ...] = ()
 
-    @property
-    def blocked(self) -> bool:
-        return bool(self.caps or self.protected)
-
     def blocking(self, force: bool) -> tuple[str, ...]:
         return self.protected if force else self.protected + self.caps
 
