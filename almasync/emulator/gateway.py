@@ -35,18 +35,21 @@ XML_TYPE = "application/xml;charset=UTF-8"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 NOT_COUNTED_AS_WRITES = frozenset({API_PREFIX + "/conf/test"})
 MAX_BODY = 64 * 1024 * 1024
+_BODY = "almasync.emulator.body"  # where a request's body is kept once read
 UNAUTHORIZED_MESSAGE = "API-key not defined or not configured to allow this API."
 _ROUTER = Router(ROUTES)
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the emulator served; ``status`` is 0 when the connection was dropped."""
+    """One request the emulator served; ``status`` is 0 when the connection was dropped.
+    ``body`` holds what a write sent (empty for reads and for writes dropped unread)."""
 
     method: str
     path: str
     query: dict[str, str]
     status: int
+    body: bytes = b""
 
 
 @dataclass
@@ -126,11 +129,11 @@ class Gateway:
             return self._drop(environ, start_response)
         answer = self._answer(environ, method, path, query, fault)
         if drop and method in WRITE_METHODS:  # drop_after_apply: applied, the answer is lost
-            self._record(method, path, query, 0)
+            self._record(method, path, query, 0, environ)
             return self._drop(environ, start_response)
         if emu.latency > 0:
             emu._stopping.wait(emu.latency)
-        self._record(method, path, query, answer.status)
+        self._record(method, path, query, answer.status, environ)
         headers = list(answer.headers)
         if answer.content_type:
             headers.append(("Content-Type", answer.content_type))
@@ -215,13 +218,16 @@ class Gateway:
 
     @staticmethod
     def _body(environ: WSGIEnvironment) -> bytes:
-        stream = get_input_stream(environ, max_content_length=MAX_BODY)
-        data: bytes = stream.read()
+        if _BODY not in environ:
+            environ[_BODY] = get_input_stream(environ, max_content_length=MAX_BODY).read()
+        data: bytes = environ[_BODY]
         return data
 
-    def _record(self, method: str, path: str, query: dict[str, str], status: int) -> None:
+    def _record(self, method: str, path: str, query: dict[str, str], status: int,
+                environ: WSGIEnvironment | None = None) -> None:
         shown = {k: ("***" if k.lower() == "apikey" else v) for k, v in query.items()}
-        self.emulator._record(RecordedRequest(method, path, shown, status))
+        body = environ.get(_BODY, b"") if environ is not None else b""
+        self.emulator._record(RecordedRequest(method, path, shown, status, body))
 
     @staticmethod
     def _drop(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -134,8 +134,12 @@ JOB_SCHEDULES: Final = {
 INTEGRATION_TYPES: Final = {
     "USERS": "Users",
     "SIS": "Student Information System",
+    "BURSAR": "Bursar",
     "DISCOVERY": "Discovery Interaction",
     "REMOTE_STORAGE": "Remote Storage",
+    "CENTRAL_CATALOG_INTEGRATION": "Central Catalog Integration",
+    "ILL_INTEGRATION": "ILL Integration",
+    "PROXY_DEFINITION": "Proxy Definition",
     "ACQUISITION": "Acquisition",
     "FINANCE": "Finance",
     "RFID": "RFID",

@@ -1,20 +1,27 @@
 """Integration profiles: ``/conf/integration-profiles[/{id}]``, keyed by profile code.
 
-Config shape: ``integration_profiles: {CODE: {type, name, description, system, actions,
-parameters}}``; ``actions`` maps an action type to that action's fields, ``parameters`` a
-parameter name to its value. Alma gives profiles system ids, so a profile is found by code
-in the paged list. Updates read the whole profile, merge the declared fields, actions and
-parameters (keeping the others) and PUT it back. Alma cannot change a profile's type: a
-declared type that differs from the live one stops the plan with a config error at its line.
-Deletes happen only inside ``prune: integration_profiles`` (``true``, or code prefixes).
+Config shape: ``integration_profiles: {CODE: {type, name, description, system,
+parameters: {ACTION: {NAME: value}}}}``. Alma keeps a profile's parameters in one flat list,
+``parameter: [{action: {value: ACTION}, name: {value: NAME}, value: V}, ...]``, and the same
+name occurs under several actions (an FTP server for export and another for import), so a
+parameter is identified by its (action, name) pair only: it is read, compared and written
+under that pair, and a declared pair the profile lacks is added with its action.
 
-Credentials among parameters and action fields follow :mod:`almasync.kinds.secrets`:
-``${ENV_VAR}`` references in files, resolved at apply time, compared by digest, redacted in
-every output.
+Alma gives profiles system ids, so a profile is found by code in the paged list. Updates
+read the whole profile, change the declared fields and the entries of the declared pairs,
+and PUT it back with every other field and entry exactly as read. The type is checked
+against the institution's ``IntegrationTypes`` code table, and Alma cannot change a
+profile's type: both stop the plan with a config error at the declaring line. Deletes
+happen only inside ``prune: integration_profiles`` (``true``, or code prefixes).
+
+Credentials among parameters follow :mod:`almasync.kinds.secrets`: ``${ENV_VAR}``
+references in files, resolved at apply time, compared by digest, redacted in every output.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -23,7 +30,7 @@ from pydantic import Field
 
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, ConfigError, Problem
+from almasync.errors import AlmaError, ConfigError, ExitCode, Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.secrets import (
@@ -44,12 +51,16 @@ from almasync.kinds.wire import strip_output_only, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
 
 BASE = "/conf/integration-profiles"
+#: The code table that holds the valid profile types.
+TYPES_TABLE = "IntegrationTypes"
 #: Top-level fields Alma sends as plain text.
 TEXT = ("name", "description")
 #: Top-level fields Alma wraps as ``{"value", "desc"}``.
 CODED = ("type", "system")
 
 Scalar = str | int | bool
+#: A parameter's identity in Alma: (action, name).
+Identity = tuple[str, str]
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -60,20 +71,19 @@ def _no_default(schema: dict[str, Any]) -> None:
 class IntegrationProfileFields(FieldsModel):
     """An integration profile as declared in a config file (Alma's field names)."""
 
-    type: str = Field(min_length=1, description="IntegrationTypes code, e.g. USERS, SIS, "
-                      "DISCOVERY; Alma cannot change it once the profile exists")
+    type: str = Field(min_length=1, description="a code of the institution's IntegrationTypes "
+                      "code table, e.g. USERS, BURSAR, REMOTE_STORAGE; Alma cannot change it "
+                      "once the profile exists")
     name: str = Field("", min_length=1, json_schema_extra=_no_default)
     description: str = Field("", json_schema_extra=_no_default)
     system: str = Field("", min_length=1, json_schema_extra=_no_default,
                         description="ExternalSystemTypes code (informational)")
-    actions: dict[str, dict[str, Scalar]] = Field(
+    parameters: dict[str, dict[str, Scalar]] = Field(
         default_factory=dict, json_schema_extra=_no_default,
-        description="action type -> that action's fields; actions not listed are kept")
-    parameters: dict[str, Scalar] = Field(
-        default_factory=dict, json_schema_extra=_no_default,
-        description="parameter name -> value; parameters not listed are kept. Credentials "
-                    "(names containing " + ", ".join(sorted(CREDENTIAL_WORDS)) + ") only "
-                    "as ${ENV_VAR} references")
+        description="action -> parameter name -> value (Alma's flat parameter list, each "
+                    "entry tagged with its action); parameters not listed are kept. "
+                    "Credentials (names containing " + ", ".join(sorted(CREDENTIAL_WORDS))
+                    + ") only as ${ENV_VAR} references")
 
 
 # -- Alma's JSON ------------------------------------------------------------------------------
@@ -82,62 +92,90 @@ def _path(profile_id: str | None = None) -> str:
     return f"{BASE}/{quote(profile_id, safe='')}" if profile_id is not None else BASE
 
 
-def _parameter_list(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    """``(key, entries)`` of a payload's parameters. Alma's JSON drops XML wrappers
-    (``parameter: [...]``); the emulator serves ``parameters: [...]``: both are read."""
-    for key in ("parameters", "parameter"):
-        value = payload.get(key)
-        if value is not None:
-            return key, [dict(p) for p in (value if isinstance(value, list) else [value])
-                         if isinstance(p, Mapping)]
-    return "parameters", []
+def _entries(payload: Mapping[str, Any]) -> list[Any]:
+    """A payload's ``parameter`` list as read (one entry may come as a bare object)."""
+    value = payload.get("parameter")
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def identity(entry: Any) -> Identity | None:
+    """``(action, name)`` of a parameter entry; None when it lacks either."""
+    if not isinstance(entry, Mapping):
+        return None
+    action, name = unwrap(entry.get("action")), unwrap(entry.get("name"))
+    if action in (None, "") or name in (None, "") or isinstance(action, (dict, list)) \
+            or isinstance(name, (dict, list)):
+        return None
+    return str(action), str(name)
+
+
+def _doubtful(payload: Mapping[str, Any]) -> set[Identity]:
+    """Pairs Alma holds more than once, and ``("", name)`` for each name of an entry with
+    no action: almasync cannot tell which entry such a pair means."""
+    pairs = Counter(identity(e) for e in _entries(payload))
+    doubtful = {pair for pair, count in pairs.items() if pair is not None and count > 1}
+    doubtful |= {("", str(unwrap(e.get("name")))) for e in _entries(payload)
+                 if isinstance(e, Mapping) and identity(e) is None and e.get("name")}
+    return doubtful
 
 
 def normalise(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Alma's profile JSON -> the declared-field form; credentials come back redacted."""
-    def redact(values: Mapping[str, Any]) -> dict[str, Any]:
-        return {str(k): Redacted(str(unwrap(v) or "")) if is_credential(k) else scalar(v)
-                for k, v in values.items()}
+    """Alma's profile JSON -> the declared-field form; credentials come back redacted.
+    A pair Alma holds twice is left out (it cannot be addressed), and so are entries
+    without an action or a name; a write keeps all of them as read."""
     out: dict[str, Any] = {name: unwrap(payload[name]) or ""
                            for name in (*CODED, *TEXT) if name in payload}
-    if "actions" in payload:
-        out["actions"] = {str(unwrap(a.get("type"))): redact(
-            {k: v for k, v in a.items() if k != "type"})
-            for a in payload["actions"] or [] if isinstance(a, Mapping)}
-    key, entries = _parameter_list(payload)
-    if key in payload:
-        out["parameters"] = redact({unwrap(p.get("name")): p.get("value") for p in entries})
+    doubtful = _doubtful(payload)
+    parameters: dict[str, dict[str, Any]] = {}
+    for entry in _entries(payload):
+        pair = identity(entry)
+        if pair is None or pair in doubtful:
+            continue
+        action, name = pair
+        value = unwrap(entry.get("value"))
+        value = "" if value is None else value
+        parameters.setdefault(action, {})[name] = (Redacted(str(value)) if is_credential(name)
+                                                   else scalar(value))
+    out["parameters"] = parameters
     return out
 
 
-def to_wire(current: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
-    """Merge declared ``fields`` (secrets resolved) into Alma's JSON ``current``: declared
-    actions and parameters are changed or added, the others kept as they are."""
+def _wire_value(value: Any) -> Any:
+    """Parameter values go to Alma as text: booleans as "true"/"false"."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
+def merged_parameters(live: list[Any], declared: Mapping[str, Mapping[str, Any]],
+                      what: str) -> list[Any]:
+    """Alma's parameter list with each declared (action, name) entry changed (or added,
+    with its action); every other entry stays exactly as read, in its place."""
+    entries = [dict(e) if isinstance(e, Mapping) else e for e in live]
+    for action, values in declared.items():
+        for name, value in values.items():
+            found = [e for e in entries if identity(e) == (action, name)]
+            if len(found) > 1:
+                raise ConfigError(Problem(None, f"{what}: Alma holds parameter {name} of "
+                                          f"action {action} {len(found)} times; almasync "
+                                          "cannot tell which to change, nothing was written"))
+            if found:
+                found[0]["value"] = _wire_value(value)
+            else:
+                entries.append({"action": wrap(action), "name": wrap(name),
+                                "value": _wire_value(value)})
+    return entries
+
+
+def to_wire(current: Mapping[str, Any], fields: Fields, what: str) -> dict[str, Any]:
+    """Merge declared ``fields`` (secrets resolved) into Alma's JSON ``current``; fields
+    and parameters the file does not declare are kept as they are."""
     out = dict(current)
-    out.update({n: wrap(v) if n in CODED else v for n, v in fields.items() if n not in _NESTED})
-    if "actions" in fields:
-        actions = [dict(a) for a in current.get("actions") or [] if isinstance(a, Mapping)]
-        for action, values in fields["actions"].items():
-            _entry(actions, "type", action).update(values)
-        out["actions"] = actions
+    out.update({n: wrap(v) if n in CODED else v for n, v in fields.items()
+                if n != "parameters"})
     if "parameters" in fields:
-        key, entries = _parameter_list(current)
-        params = [dict(p) for p in entries]
-        for name, value in fields["parameters"].items():
-            _entry(params, "name", name)["value"] = value
-        out[key] = params
+        out["parameter"] = merged_parameters(_entries(current), fields["parameters"], what)
     return out
-
-
-def _entry(entries: list[dict[str, Any]], field: str, value: str) -> dict[str, Any]:
-    """The entry whose ``field`` is ``value``, appended when there is none."""
-    found = next((e for e in entries if unwrap(e.get(field)) == value), None)
-    if found is None:
-        entries.append(found := {field: value})
-    return found
-
-
-_NESTED = ("actions", "parameters")
 
 
 # -- the kind ---------------------------------------------------------------------------------
@@ -145,8 +183,8 @@ _NESTED = ("actions", "parameters")
 class IntegrationProfileHandler(KindHandler):
     kind: ClassVar[Kind] = Kind.INTEGRATION_PROFILE
     model: ClassVar[type[FieldsModel]] = IntegrationProfileFields
-    # No top-level field is sensitive: credentials sit inside actions and parameters and
-    # are redacted as they are read (almasync.kinds.secrets), so no output can hold them.
+    # No top-level field is sensitive: credentials sit inside parameters and are redacted
+    # as they are read (almasync.kinds.secrets), so no output can hold them.
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
         problem = not_a_mapping(node, path, doc, "profile codes to their fields")
@@ -165,7 +203,15 @@ class IntegrationProfileHandler(KindHandler):
 
     def check_references(self, resources: Mapping[Key, Resource],
                          refs: References) -> list[Problem]:
-        return []
+        """Each declared type must be a code of the institution's IntegrationTypes table."""
+        types = _known_types(refs) if resources else None
+        if types is None:
+            return []
+        return [Problem(resource.marks.get("type", resource.mark),
+                        f"integration_profiles.{key[0]}.type: {wanted!r} is not a code of "
+                        f"Alma's {TYPES_TABLE} code table ({_some_of(wanted, types)})")
+                for key, resource in sorted(resources.items())
+                if (wanted := resource.fields["type"]) not in types]
 
     def subtree_schema(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "description": "profile code -> fields",
@@ -178,29 +224,36 @@ class IntegrationProfileHandler(KindHandler):
         return rule is True
 
     def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
-        """Declared fields only, down to declared parameters and actions' fields (a name
-        live lacks is left out of ``have``); a credential compares as "(sensitive)"."""
+        """Declared fields only, down to the declared (action, name) pairs; a pair live
+        lacks is left out of ``have`` (the plan shows it as an addition), and a credential
+        compares as "(sensitive)"."""
         live = live or {}
-        have: dict[str, Any] = {n: live.get(n) for n in desired if n not in _NESTED}
-        have.update({n: {} for n in _NESTED if n in desired})
+        want = {n: v for n, v in desired.items() if n != "parameters"}
+        have: dict[str, Any] = {n: live.get(n) for n in want}
+        if "parameters" in desired:
+            current = live.get("parameters") or {}
+            want["parameters"], have["parameters"] = {}, {}
+            for action, values in desired["parameters"].items():
+                now = current.get(action) or {}
+                wanted, shown = {}, {}
+                for name, value in values.items():
+                    wanted[name], seen = (compare_secret(value, now.get(name))
+                                          if is_credential(name) else (value, now.get(name)))
+                    if name in now:
+                        shown[name] = seen
+                want["parameters"][action], have["parameters"][action] = wanted, shown
+        return want, have
 
-        def flat(group: Group, values: Mapping[str, Any]) -> dict[str, Any]:
-            current = (live.get("parameters") if len(group) == 1
-                       else (live.get("actions") or {}).get(group[1]))
-            want: dict[str, Any] = {}
-            shown: dict[str, Any] = {}
-            for name, value in values.items():
-                now = (current or {}).get(name)
-                want[name], shown[name] = (compare_secret(value, now) if is_credential(name)
-                                           else (value, now))
-            if current is not None:
-                shown = {n: v for n, v in shown.items() if n in current}
-                if group == ("parameters",):
-                    have["parameters"] = shown
-                else:
-                    have["actions"][group[1]] = shown
-            return want
-        return map_groups(desired, flat), have
+    def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
+        """The saved values of the fields and the (action, name) pairs written; a pair the
+        update added has no saved value and stays (parameters are never removed)."""
+        out = {n: saved[n] for n in written if n in saved and n != "parameters"}
+        had = saved.get("parameters") or {}
+        restored = {action: {n: had[action][n] for n in values if n in (had.get(action) or {})}
+                    for action, values in (written.get("parameters") or {}).items()}
+        if any(restored.values()):
+            out["parameters"] = {a: values for a, values in restored.items() if values}
+        return out
 
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:
@@ -210,24 +263,30 @@ class IntegrationProfileHandler(KindHandler):
         keys = [(code,) for code in sorted(listed) if (code,) in query.wanted
                 or query.everything or self.prunable((code,), query.prune)]
 
-        def one(key: Key) -> tuple[Key, Fields]:
+        def one(key: Key) -> tuple[Key, Mapping[str, Any]]:
             entry = listed[key[0]]
-            fields = normalise(entry)
-            if query.detail or not query.wanted.get(key, frozenset()) <= fields.keys():
-                fields = normalise(client.get(_path(entry["id"])))
-            return key, fields
-        return dict(client.map(one, keys))
+            wanted = query.wanted.get(key, frozenset())
+            if (query.detail or not wanted <= normalise(entry).keys()
+                    or ("parameters" in wanted and "parameter" not in entry)):
+                # A list entry without parameters may be brief: the full object decides.
+                return key, client.get(_path(entry["id"]))
+            return key, entry
+        payloads = dict(client.map(one, keys))
+        _check_doubtful(query.declared, payloads)
+        return {key: normalise(payload) for key, payload in payloads.items()}
 
     def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        resolved, secrets = resolve(fields, f"{self.kind.value} {key[0]}")
+        what = f"{self.kind.value} {key[0]}"
+        resolved, secrets = resolve(fields, what)
         with scrubbed(secrets):
-            client.post(BASE, to_wire({"code": key[0]}, resolved))
+            client.post(BASE, to_wire({"code": key[0]}, resolved, what))
 
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        resolved, secrets = resolve(fields, f"{self.kind.value} {key[0]}")
+        what = f"{self.kind.value} {key[0]}"
+        resolved, secrets = resolve(fields, what)
         current = strip_output_only(client.get(_path(_find_id(client, key[0]))))
         with scrubbed(secrets):
-            client.put(_path(current["id"]), to_wire(current, resolved))
+            client.put(_path(current["id"]), to_wire(current, resolved, what))
 
     def delete(self, client: AlmaClient, key: Key) -> None:
         client.delete(_path(_find_id(client, key[0])))
@@ -238,7 +297,7 @@ class IntegrationProfileHandler(KindHandler):
 
     def export(self, resources: Mapping[Key, Resource]) -> Any:
         """Live profiles as config; a credential becomes a reference to a variable named
-        after the profile and the field, for the user to set."""
+        after the profile, the action and the parameter, for the user to set."""
         tree: dict[str, dict[str, Any]] = {}
         for key in sorted(resources):
             fields = {n: v for n, v in resources[key].fields.items() if v not in ("", {})}
@@ -249,6 +308,26 @@ class IntegrationProfileHandler(KindHandler):
                         else v for n, v in values.items()}
             tree[key[0]] = map_groups(fields, flat)
         return tree
+
+
+def _known_types(refs: References) -> frozenset[str] | None:
+    """The IntegrationTypes codes, or None when the table cannot be read with this key
+    (Alma still refuses an unknown type on apply, with 40166404)."""
+    try:
+        return refs.code_table_codes(TYPES_TABLE)
+    except AlmaError as exc:
+        if exc.exit_code is ExitCode.UNAVAILABLE:
+            raise
+        return None
+
+
+def _some_of(wanted: str, types: frozenset[str], count: int = 5) -> str:
+    """A few valid codes, the closest to ``wanted`` first."""
+    close = difflib.get_close_matches(wanted, sorted(types), n=3, cutoff=0.5)
+    shown = [*close, *(t for t in sorted(types) if t not in close)][:count]
+    more = len(types) - len(shown)
+    return ("valid types: " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+            if types else "the table is empty")
 
 
 def _check_declared(declared: Mapping[Key, Resource], listed: Mapping[str, Mapping[str, Any]],
@@ -270,6 +349,27 @@ def _check_declared(declared: Mapping[Key, Resource], listed: Mapping[str, Mappi
                     f"integration_profiles.{key[0]}.{path}: ${{{variable}}} is not set (or "
                     "empty); apply needs the secret to compare and write it")
             for path, variable in (missing_variables(resource.fields) if writing else ()))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _check_doubtful(declared: Mapping[Key, Resource],
+                    payloads: Mapping[Key, Mapping[str, Any]]) -> None:
+    """Stop when a declared parameter matches more than one live entry: Alma holds its
+    pair twice, or holds an entry of that name without an action."""
+    problems = []
+    for key, resource in sorted(declared.items()):
+        doubtful = _doubtful(payloads[key]) if key in payloads else set()
+        for action, values in (resource.fields.get("parameters") or {}).items():
+            for name in values:
+                if (action, name) in doubtful or ("", name) in doubtful:
+                    problems.append(Problem(
+                        resource.marks.get("parameters", resource.mark),
+                        f"integration_profiles.{key[0]}.parameters.{action}.{name}: Alma "
+                        "holds more than one entry that may be this parameter (the same "
+                        "action and name twice, or the name without an action); almasync "
+                        "cannot tell which to change. Fix the profile in Alma, or leave "
+                        "this parameter out of the file"))
     if problems:
         raise ConfigError(problems)
 

@@ -1,8 +1,9 @@
 """Credentials: how they are written in config files, resolved at apply time, compared by
 digest and redacted in every output.
 
-A credential is a parameter or action field of an integration profile whose name contains a
-word of :data:`CREDENTIAL_WORDS` (ignoring case, "_" and "-"). The contract:
+A credential is a parameter of an integration profile whose name contains a word of
+:data:`CREDENTIAL_WORDS` (ignoring case, "_" and "-"). Parameters are identified by their
+action and their name, so each rule below holds per (action, name). The contract:
 
 * Written: config files, desired fields and plan files hold a credential only as a
   ``${ENV_VAR}`` reference; a value in its place, or a reference where no credential is, is a
@@ -16,8 +17,8 @@ word of :data:`CREDENTIAL_WORDS` (ignoring case, "_" and "-"). The contract:
   prints, compares and serialises as "(sensitive)"), so no later layer can print them, and
   Alma's messages quoting a value sent are scrubbed (:func:`scrubbed`).
 
-:func:`groups` and :func:`map_groups` walk the flat mappings where credentials sit: a
-profile's parameters and each action's fields.
+:func:`groups` and :func:`map_groups` walk the flat mappings where credentials sit: the
+parameters of each action of a profile.
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ from almasync.errors import AlmaError, ConfigError, Problem
 from almasync.kinds.wire import as_bool
 from almasync.model import Fields
 
-#: A parameter or action field whose name contains one of these words (ignoring case, "_"
-#: and "-") is a credential.
+#: A parameter whose name contains one of these words (ignoring case, "_" and "-") is a
+#: credential.
 CREDENTIAL_WORDS = frozenset({"password", "passwd", "secret", "token", "apikey", "privatekey",
                               "credential"})
 SENSITIVE = "(sensitive)"
 CHANGED = "(sensitive value changed)"
 _REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-#: Where a flat mapping sits in a profile: ("parameters",) or ("actions", ACTION_TYPE).
+#: Where a flat mapping sits in a profile: ("parameters", ACTION).
 Group = tuple[str, ...]
 
 
@@ -97,26 +98,21 @@ def compare_secret(declared: Any, live: Any) -> tuple[str, str]:
 
 
 def groups(fields: Mapping[str, Any]) -> Iterator[tuple[Group, Mapping[str, Any]]]:
-    """Every flat mapping of a profile: its parameters and each action's fields."""
-    if isinstance(fields.get("parameters"), Mapping):
-        yield ("parameters",), fields["parameters"]
-    actions = fields.get("actions")
-    for action, values in actions.items() if isinstance(actions, Mapping) else ():
+    """Every flat mapping of a profile: the parameters of each action."""
+    parameters = fields.get("parameters")
+    for action, values in parameters.items() if isinstance(parameters, Mapping) else ():
         if isinstance(values, Mapping):
-            yield ("actions", str(action)), values
+            yield ("parameters", str(action)), values
 
 
 def map_groups(fields: Mapping[str, Any],
                fn: Callable[[Group, Mapping[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     """``fields`` with each flat mapping replaced by ``fn(group, mapping)``."""
     out = dict(fields)
-    if isinstance(out.get("actions"), Mapping):
-        out["actions"] = dict(out["actions"])
+    if isinstance(out.get("parameters"), Mapping):
+        out["parameters"] = dict(out["parameters"])
     for group, values in groups(fields):
-        if group == ("parameters",):
-            out["parameters"] = fn(group, values)
-        else:
-            out["actions"][group[1]] = fn(group, values)
+        out["parameters"][group[1]] = fn(group, values)
     return out
 
 

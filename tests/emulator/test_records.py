@@ -124,18 +124,45 @@ def test_reminder_filters_order_and_paging(api: Api) -> None:
     assert_error(api.get("/conf/reminders", params={"from": "01/01/2026"}), 400, "40166410")
 
 
+def _pair(entry: dict[str, Any]) -> tuple[str, str]:
+    return entry["action"]["value"], entry["name"]["value"]
+
+
 def test_integration_profiles(api: Api) -> None:
     page = api.get("/conf/integration-profiles").json()
-    assert page["total_record_count"] == 3
-    sis = next(p for p in page["integration_profile"] if p["code"] == "SIS_SYNC")
-    assert sis["type"] == {"value": "USERS", "desc": "Users"}
-    assert sis["actions"][0]["file_name_pattern"] == "students_*.xml"
+    assert page["total_record_count"] == 4
+    bursar = next(p for p in page["integration_profile"] if p["code"] == "BURSAR_FINES")
+    assert bursar["type"] == {"value": "BURSAR", "desc": "Bursar"}
+    # The list GET carries the flat parameter list, each entry tagged with its action.
+    assert [_pair(e) for e in bursar["parameter"]] == [
+        ("EXPORT", "ftp_server"), ("EXPORT", "ftp_user"), ("EXPORT", "ftp_password"),
+        ("IMPORT", "ftp_server"), ("IMPORT", "ftp_user"), ("IMPORT", "ftp_password")]
+    assert "actions" not in bursar and "parameters" not in bursar
+    full = api.get(f"/conf/integration-profiles/{bursar['id']}").json()
+    assert full["parameter"] == bursar["parameter"]
     users = api.get("/conf/integration-profiles", params={"type": "USERS"}).json()
     assert [p["code"] for p in users["integration_profile"]] == ["SIS_SYNC"]
     assert_error(api.get("/conf/integration-profiles", params={"type": "NOPE"}), 400, "40166404")
     assert (
-        api.get("/conf/integration-profiles", params={"limit": 1}).json()["total_record_count"] == 3
+        api.get("/conf/integration-profiles", params={"limit": 1}).json()["total_record_count"] == 4
     )
+
+
+def test_integration_types_come_from_the_code_table(api: Api) -> None:
+    table = api.get("/conf/code-tables/IntegrationTypes").json()
+    codes = {row["code"] for row in table["row"]}
+    assert {"CENTRAL_CATALOG_INTEGRATION", "ILL_INTEGRATION", "PROXY_DEFINITION",
+            "REMOTE_STORAGE", "BURSAR", "USERS"} <= codes
+    created = api.post("/conf/integration-profiles",
+                       json={"code": "ILL1", "type": {"value": "ILL_INTEGRATION"}})
+    assert created.json()["type"] == {"value": "ILL_INTEGRATION", "desc": "ILL Integration"}
+    with api.emu.store.lock:
+        rows = api.emu.store.code_tables["IntegrationTypes"]["rows"]
+        api.emu.store.code_tables["IntegrationTypes"]["rows"] = [
+            r for r in rows if r["code"] != "PROXY_DEFINITION"]
+    refused = api.post("/conf/integration-profiles",
+                       json={"code": "PROXY1", "type": "PROXY_DEFINITION"})
+    assert_error(refused, 400, "40166404")
 
 
 def test_integration_profile_crud_keeps_free_form_fields(api: Api) -> None:
@@ -143,18 +170,60 @@ def test_integration_profile_crud_keeps_free_form_fields(api: Api) -> None:
         "code": "RFID_MAIN",
         "type": {"value": "RFID"},
         "description": "RFID pads",
-        "parameters": [{"name": "vendor", "value": "Acme"}],
-        "actions": {"action": ["SCAN"]},
+        "system": {"value": "OTHER"},
+        "parameter": [
+            {"action": {"value": "SCAN", "desc": "Scan"}, "name": "vendor", "value": "Acme"},
+            {"action": "CHECKIN", "name": {"value": "vendor"}, "value": "Other", "x": [1]},
+        ],
     }
     created = api.post("/conf/integration-profiles", json=body).json()
-    assert created["id"].isdigit() and created["parameters"] == body["parameters"]
-    assert created["actions"] == {"action": ["SCAN"]}
+    assert created["id"].isdigit() and created["system"] == {"value": "OTHER"}
+    # action and name as {"value"} (desc is output-only), everything else exactly as sent
+    assert created["parameter"] == [
+        {"action": {"value": "SCAN"}, "name": {"value": "vendor"}, "value": "Acme"},
+        {"action": {"value": "CHECKIN"}, "name": {"value": "vendor"}, "value": "Other",
+         "x": [1]},
+    ]
     path = f"/conf/integration-profiles/{created['id']}"
     replaced = api.put(path, json={"code": "RFID_MAIN", "type": "RFID"}).json()
-    assert "parameters" not in replaced and replaced["description"] == ""
+    assert "parameter" not in replaced and replaced["description"] == ""
+    assert "system" not in replaced
+    single = {"action": "SCAN", "name": "port", "value": "8443"}
+    one = api.put(path, json={"code": "RFID_MAIN", "type": "RFID", "parameter": single}).json()
+    assert one["parameter"] == [{"action": {"value": "SCAN"}, "name": {"value": "port"},
+                                 "value": "8443"}]
     assert_error(
         api.post("/conf/integration-profiles", json={"code": "X", "type": "BAD"}), 400, "40166404"
     )
     assert_error(api.put("/conf/integration-profiles/42", json=body), 400, "60304")
     assert api.delete(path).status_code == 204
     assert_error(api.delete(path), 400, "60304")
+
+
+@pytest.mark.parametrize(
+    ("parameter", "code", "message"),
+    [
+        ([{"name": "ftp_server", "value": "a"}], "401664", "parameter[0].action"),
+        ([{"action": "EXPORT", "name": "x", "value": "a"}, {"action": {"value": "EXPORT"},
+                                                            "value": "b"}],
+         "401664", "parameter[1].name"),
+        ([{"action": {"value": ""}, "name": "x"}], "401664", "parameter[0].action"),
+        ([{"action": "EXPORT", "name": "ftp_server", "value": "a"},
+          {"action": "EXPORT", "name": "ftp_server", "value": "b"}], "40166410",
+         "ftp_server of action EXPORT"),
+        (["ftp_server"], "40166410", "parameter[0]"),
+    ],
+)
+def test_parameters_are_identified_by_action_and_name(
+    api: Api, parameter: list[Any], code: str, message: str
+) -> None:
+    bursar = "/conf/integration-profiles/6100000040005501"
+    before = api.get(bursar).json()
+    body = {"code": "BURSAR_FINES", "type": "BURSAR", "parameter": parameter}
+    for response in (api.put(bursar, json=body),
+                     api.post("/conf/integration-profiles", json={**body, "code": "NEW"})):
+        assert_error(response, 400, code)
+        assert message in response.json()["errorList"]["error"][0]["errorMessage"]
+    assert api.get(bursar).json() == before
+    codes = [p["code"] for p in api.get("/conf/integration-profiles").json()["integration_profile"]]
+    assert "NEW" not in codes

@@ -7,13 +7,23 @@ import re
 from almasync.emulator import labels
 from almasync.emulator.context import Ctx, Reply
 from almasync.emulator.errors import AlmaError
-from almasync.emulator.render import JsonDict, envelope, paged, seg, text, vd
+from almasync.emulator.render import PARAM_INVALID, JsonDict, envelope, paged, seg, text, vd
 from almasync.emulator.routing import Route
 from almasync.emulator.store import Record, Store
 
 INVALID_ID = "60304"
+MISSING = "401664"
 _QUERY = re.compile(r"^(name|created_by|code|description)~(.+)$")
-_OWN_FIELDS = ("id", "code", "description", "type", "link")
+_OWN_FIELDS = ("id", "code", "description", "type", "parameter", "link")
+
+
+def integration_types(store: Store) -> dict[str, str]:
+    """Valid profile types (and their labels): the institution's IntegrationTypes code
+    table, or built-in codes when the seed has no such table."""
+    table = store.code_tables.get("IntegrationTypes")
+    if table is None:
+        return dict(labels.INTEGRATION_TYPES)
+    return {r["code"]: r["description"] for r in table.get("rows", []) if r.get("enabled", True)}
 
 
 def profile_json(ctx: Ctx, rec: Record) -> JsonDict:
@@ -21,20 +31,48 @@ def profile_json(ctx: Ctx, rec: Record) -> JsonDict:
         "id": rec["id"],
         "code": rec["code"],
         "description": rec.get("description", ""),
-        "type": vd(rec["type"], labels.INTEGRATION_TYPES),
+        "type": vd(rec["type"], integration_types(ctx.store)),
     }
+    if rec.get("parameter"):
+        body["parameter"] = [dict(p) for p in rec["parameter"]]
     body.update(rec.get("extra", {}))
     body["link"] = ctx.link(f"/conf/integration-profiles/{rec['id']}")
     return body
 
 
+def parse_parameters(value: object) -> list[JsonDict]:
+    """Alma's flat ``parameter`` list (one object is read as a list of one). Each entry is
+    identified by its action and its name: an entry without either, or two entries with the
+    same pair, is refused. ``action`` and ``name`` are stored as ``{"value": X}``; every
+    other key of an entry (``value`` above all) is kept exactly as given."""
+    if value is None:
+        return []
+    entries = value if isinstance(value, list) else [value]
+    out: list[JsonDict] = []
+    seen: set[tuple[str, str]] = set()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise AlmaError(PARAM_INVALID, f"Parameter value invalid: parameter[{index}].")
+        action, name = text(entry.get("action")).strip(), text(entry.get("name")).strip()
+        for field_name, found in (("action", action), ("name", name)):
+            if not found:
+                raise AlmaError(MISSING, f"Mandatory field is missing: parameter[{index}]."
+                                f"{field_name}")
+        if (action, name) in seen:
+            raise AlmaError(PARAM_INVALID, f"Parameter value invalid: parameter {name} of "
+                            f"action {action} is given twice.")
+        seen.add((action, name))
+        out.append({**entry, "action": {"value": action}, "name": {"value": name}})
+    return out
+
+
 def parse_profile(store: Store, body: JsonDict, own_id: str | None) -> Record:
-    """Validate code and type; every other field is kept exactly as given."""
+    """Validate code, type and parameters; every other field is kept exactly as given."""
     code, type_ = text(body.get("code")).strip(), text(body.get("type")).strip()
     for field_name, value in (("code", code), ("type", type_)):
         if not value:
-            raise AlmaError("401664", f"Mandatory field is missing: {field_name}")
-    if type_ not in labels.INTEGRATION_TYPES:
+            raise AlmaError(MISSING, f"Mandatory field is missing: {field_name}")
+    if type_ not in integration_types(store):
         raise AlmaError("40166404", f"Invalid type: {type_}.")
     if any(p["code"] == code and p["id"] != own_id for p in store.integration_profiles.values()):
         raise AlmaError(
@@ -45,6 +83,7 @@ def parse_profile(store: Store, body: JsonDict, own_id: str | None) -> Record:
         "code": code,
         "description": text(body.get("description")),
         "type": type_,
+        "parameter": parse_parameters(body.get("parameter")),
         "extra": extra,
     }
 
@@ -58,7 +97,7 @@ def _find(ctx: Ctx) -> Record:
 
 def list_profiles(ctx: Ctx) -> Reply:
     type_ = ctx.arg("type")
-    if type_ and type_ not in labels.INTEGRATION_TYPES:
+    if type_ and type_ not in integration_types(ctx.store):
         raise AlmaError("40166404", f"Invalid type: {type_}.")
     terms = []
     for part in filter(None, ctx.arg("q").split(" AND ")):
