@@ -209,6 +209,16 @@ def test_requests_are_recorded_in_order(emu: Emulator) -> None:
     ]
 
 
+def test_write_bodies_are_recorded_as_sent(emu: Emulator) -> None:
+    api = Api(emu)
+    sent = b'{"code": "TDM", "name": "Text and data mining"}'
+    api.post("/conf/license-terms", data=sent, headers={"Content-Type": "application/json"})
+    api.post("/conf/license-terms", data=b"{not json", headers={"Content-Type": "application/json"})
+    api.get("/conf/license-terms/TDM")
+    assert [(r.method, r.status, r.body) for r in emu.requests] == [
+        ("POST", 200, sent), ("POST", 400, b"{not json"), ("GET", 200, b"")]
+
+
 def test_concurrent_requests(emu: Emulator) -> None:
     errors: list[int] = []
 
