@@ -212,6 +212,24 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     assert almasync.plan_json(root, env=env)["changes"] == []
 
 
+def test_rollback_restores_each_pair_under_its_action(almasync: Almasync,
+                                                     config: Any) -> None:
+    root = config({"b.yaml": "integration_profiles:\n  BURSAR_FINES:\n    type: BURSAR\n"
+                             "    parameters:\n      IMPORT: {ftp_server: new-in.example.edu,"
+                             " ftp_port: 2121}\n"})
+    before = entries(almasync, "BURSAR_FINES")
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    [snapshot] = sorted((root / ".almasync" / "snapshots").glob("*.json"))
+    undo = almasync("rollback", str(snapshot), "--auto-approve", "--force")
+    assert undo.exit_code == 0, undo.stdout + undo.stderr
+    rolled = put_bodies(almasync, BURSAR)[-1]["parameter"]
+    # IMPORT's ftp_server is back; EXPORT's ftp_server and both credentials were never
+    # touched; the added ftp_port stays (parameters are never removed).
+    assert rolled == entries(almasync, "BURSAR_FINES") == [
+        *before,
+        {"action": {"value": "IMPORT"}, "name": {"value": "ftp_port"}, "value": "2121"}]
+
+
 def test_create_with_a_secret(almasync: Almasync, config: Any) -> None:
     root = config({"p.yaml": "integration_profiles:\n  RFID_DESKS:\n    type: RFID\n"
                              "    name: RFID pads\n    parameters:\n      CHECKIN:\n"
