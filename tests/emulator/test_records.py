@@ -227,3 +227,25 @@ def test_parameters_are_identified_by_action_and_name(
     assert api.get(bursar).json() == before
     codes = [p["code"] for p in api.get("/conf/integration-profiles").json()["integration_profile"]]
     assert "NEW" not in codes
+
+
+def test_a_seed_may_hold_parameters_the_api_refuses(make_emulator: Any) -> None:
+    """A seed stands for an institution that deviates: its entries are served as given,
+    and a PUT that echoes them is refused like any other."""
+    deviant = [
+        {"name": {"value": "ftp_server"}, "value": "no-action.example.edu"},
+        {"action": {"value": "EXPORT"}, "name": {"value": "x"}, "value": "1"},
+        {"action": {"value": "EXPORT"}, "name": {"value": "x"}, "value": "2"},
+    ]
+    seed = {
+        "format": 1,
+        "institution": {"code": "01DEV_INST", "name": "Deviant"},
+        "integration_profiles": [
+            {"id": "1", "code": "ODD", "type": "USERS", "parameter": deviant}
+        ],
+    }
+    api = Api(make_emulator(seed=seed))
+    served = api.get("/conf/integration-profiles/1").json()
+    assert served["parameter"] == deviant
+    assert_error(api.put("/conf/integration-profiles/1", json=served), 400, "401664")
+    assert api.get("/conf/integration-profiles/1").json() == served

@@ -40,11 +40,12 @@ def profile_json(ctx: Ctx, rec: Record) -> JsonDict:
     return body
 
 
-def parse_parameters(value: object) -> list[JsonDict]:
+def parse_parameters(value: object, strict: bool = True) -> list[JsonDict]:
     """Alma's flat ``parameter`` list (one object is read as a list of one). Each entry is
     identified by its action and its name: an entry without either, or two entries with the
     same pair, is refused. ``action`` and ``name`` are stored as ``{"value": X}``; every
-    other key of an entry (``value`` above all) is kept exactly as given."""
+    other key of an entry (``value`` above all) is kept exactly as given. Not ``strict``
+    (seeds standing for an institution that deviates), such entries are kept as given."""
     if value is None:
         return []
     entries = value if isinstance(value, list) else [value]
@@ -54,11 +55,15 @@ def parse_parameters(value: object) -> list[JsonDict]:
         if not isinstance(entry, dict):
             raise AlmaError(PARAM_INVALID, f"Parameter value invalid: parameter[{index}].")
         action, name = text(entry.get("action")).strip(), text(entry.get("name")).strip()
-        for field_name, found in (("action", action), ("name", name)):
-            if not found:
+        missing = [field_name for field_name, found in (("action", action), ("name", name))
+                   if not found]
+        if missing or (action, name) in seen:
+            if not strict:
+                out.append(dict(entry))
+                continue
+            if missing:
                 raise AlmaError(MISSING, f"Mandatory field is missing: parameter[{index}]."
-                                f"{field_name}")
-        if (action, name) in seen:
+                                f"{missing[0]}")
             raise AlmaError(PARAM_INVALID, f"Parameter value invalid: parameter {name} of "
                             f"action {action} is given twice.")
         seen.add((action, name))
@@ -66,8 +71,10 @@ def parse_parameters(value: object) -> list[JsonDict]:
     return out
 
 
-def parse_profile(store: Store, body: JsonDict, own_id: str | None) -> Record:
-    """Validate code, type and parameters; every other field is kept exactly as given."""
+def parse_profile(store: Store, body: JsonDict, own_id: str | None,
+                  strict: bool = True) -> Record:
+    """Validate code, type and parameters (see :func:`parse_parameters` for ``strict``);
+    every other field is kept exactly as given."""
     code, type_ = text(body.get("code")).strip(), text(body.get("type")).strip()
     for field_name, value in (("code", code), ("type", type_)):
         if not value:
@@ -83,7 +90,7 @@ def parse_profile(store: Store, body: JsonDict, own_id: str | None) -> Record:
         "code": code,
         "description": text(body.get("description")),
         "type": type_,
-        "parameter": parse_parameters(body.get("parameter")),
+        "parameter": parse_parameters(body.get("parameter"), strict),
         "extra": extra,
     }
 
