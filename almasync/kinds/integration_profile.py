@@ -147,10 +147,16 @@ def _wire_value(value: Any) -> Any:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
+def _same(live: Any, declared: Any) -> bool:
+    """Whether a live value already is the declared one (compared in normal form)."""
+    return bool(scalar(live) == scalar(declared))
+
+
 def merged_parameters(live: list[Any], declared: Mapping[str, Mapping[str, Any]],
                       what: str) -> list[Any]:
-    """Alma's parameter list with each declared (action, name) entry changed (or added,
-    with its action); every other entry stays exactly as read, in its place."""
+    """Alma's parameter list with each declared (action, name) entry whose value differs
+    changed (or added, with its action); every other entry stays exactly as read, in its
+    place."""
     entries = [dict(e) if isinstance(e, Mapping) else e for e in live]
     for action, values in declared.items():
         for name, value in values.items():
@@ -160,7 +166,8 @@ def merged_parameters(live: list[Any], declared: Mapping[str, Mapping[str, Any]]
                                           f"action {action} {len(found)} times; almasync "
                                           "cannot tell which to change, nothing was written"))
             if found:
-                found[0]["value"] = _wire_value(value)
+                if not _same(found[0].get("value"), value):
+                    found[0]["value"] = _wire_value(value)
             else:
                 entries.append({"action": wrap(action), "name": wrap(name),
                                 "value": _wire_value(value)})
@@ -168,13 +175,15 @@ def merged_parameters(live: list[Any], declared: Mapping[str, Mapping[str, Any]]
 
 
 def to_wire(current: Mapping[str, Any], fields: Fields, what: str) -> dict[str, Any]:
-    """Merge declared ``fields`` (secrets resolved) into Alma's JSON ``current``; fields
-    and parameters the file does not declare are kept as they are."""
+    """Merge declared ``fields`` (secrets resolved) into Alma's JSON ``current``: only
+    what differs changes; fields and parameters the file does not declare, and declared
+    ones that already hold the declared value, are kept exactly as read."""
     out = dict(current)
     out.update({n: wrap(v) if n in CODED else v for n, v in fields.items()
-                if n != "parameters"})
-    if "parameters" in fields:
-        out["parameter"] = merged_parameters(_entries(current), fields["parameters"], what)
+                if n != "parameters" and not (n in current and _same(current[n], v))})
+    merged = merged_parameters(_entries(current), fields.get("parameters") or {}, what)
+    if merged or "parameter" in current:
+        out["parameter"] = merged if merged != _entries(current) else current["parameter"]
     return out
 
 

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from ruamel.yaml import YAML
 
 from almasync.errors import AlmaAuthError, AlmaError, ExitCode
-from almasync.kinds.secrets import scrubbed
+from almasync.kinds.integration_profile import normalise, to_wire
+from almasync.kinds.secrets import is_credential, resolve, scrubbed
+from almasync.kinds.wire import strip_output_only
 from tests.conftest import EXAMPLES, Almasync
 
 SIS_SYNC = "6100000010005501"      # demo: USERS, parameters under SYNCHRONIZE
@@ -189,6 +192,40 @@ def test_what_the_file_does_not_manage_is_written_back_as_read(almasync: Almasyn
     assert body["parameter"] == changed
     assert entries(almasync, "BURSAR_FINES") == changed
     assert "actions" not in body and "parameters" not in body
+
+
+def test_declaring_what_is_live_writes_back_the_live_object(
+        almasync: Almasync, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The no-op write: for every profile the emulator serves, declaring exactly what is
+    live (credentials through variables holding the live values) and building the PUT
+    body gives back the live object minus Alma's output-only fields, unchanged."""
+    with almasync.emu.store.lock:
+        rec = almasync.emu.store.integration_profiles[BURSAR]
+        rec["parameter"].append({"action": {"value": "EXPORT"}, "name": {"value": "passive"},
+                                 "value": True, "note": "a JSON boolean"})
+        rec["extra"]["system"] = {"value": "OTHER", "desc": "Other"}
+        ids = sorted(almasync.emu.store.integration_profiles)
+        stored = {i: {(e["action"]["value"], e["name"]["value"]): e.get("value")
+                      for e in almasync.emu.store.integration_profiles[i].get("parameter", [])}
+                  for i in ids}
+    session = requests.Session()
+    session.headers.update({"Authorization": f"apikey {almasync.key}",
+                            "Accept": "application/json"})
+    credentials = []
+    for profile_id in ids:
+        url = f"{almasync.emu.base_url}/almaws/v1/conf/integration-profiles/{profile_id}"
+        payload = session.get(url, timeout=10).json()
+        declared = normalise(payload)
+        for action, values in declared["parameters"].items():
+            for name in [n for n in values if is_credential(n)]:
+                variable = f"LIVE_{profile_id}_{action}_{name}".upper()
+                monkeypatch.setenv(variable, stored[profile_id][(action, name)])
+                credentials.append(variable)
+                values[name] = "${" + variable + "}"
+        resolved, _ = resolve(declared, profile_id)
+        live = strip_output_only(payload)
+        assert to_wire(live, resolved, profile_id) == live, profile_id
+    assert len(credentials) == 2     # BURSAR_FINES: EXPORT's and IMPORT's ftp_password
 
 
 def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
