@@ -83,8 +83,10 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
 @output_format("text", "json", "markdown", "junit")
 @click.option("--include-unmanaged", is_flag=True,
               help="Also report live resources that no file declares.")
+@click.option("--junit", "junit_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as JUnit XML to this file (for CI dashboards).")
 def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
-          include_unmanaged: bool) -> int:
+          include_unmanaged: bool, junit_out: Path | None) -> int:
     """Report what differs between the files and Alma (exit 2 when anything does)."""
     desired = load_config(directory)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
@@ -99,6 +101,8 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
         click.echo(render.plan_markdown(result, "almasync drift"))
     else:
         click.echo(render.drift_text(result, colour=sys.stdout.isatty()))
+    if junit_out:
+        write_atomic(junit_out, render.drift_junit(result))
     drifted = bool(result.changes or result.unmanaged)
     return ExitCode.CHANGES if drifted else ExitCode.OK
 
@@ -109,8 +113,11 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
 @target
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True, help="Lift the safety caps for this run only.")
+@click.option("--expect-digest", metavar="sha256:HEX",
+              help="Apply only if the plan's digest is this one (the digest a reviewer "
+                   "approved); otherwise exit 6 with nothing written.")
 def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve: bool,
-          force: bool) -> int:
+          force: bool, expect_digest: str | None) -> int:
     """Make the changes a plan shows, after confirmation.
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
@@ -132,11 +139,23 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
                 raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
                                      "resources changed since it was made); nothing was "
                                      "applied. Make a new plan.")
+            _check_digest(saved, expect_digest)
             return run(conn, saved, settings, env_name, config_dir, touched, saved=True)
     desired = load_config(source)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
         result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
+        _check_digest(result, expect_digest)
         return run(conn, result, desired.settings, env_name, source, None)
+
+
+def _check_digest(result: Plan, expected: str | None) -> None:
+    """Refuse a plan other than the reviewed one: the changes differ from what was approved
+    (Alma or the files changed since the review), so nothing is written."""
+    if expected is None or result.digest == expected.strip():
+        return
+    raise StalePlanError(f"the plan's digest is {result.digest}, not the reviewed "
+                         f"{expected.strip()}: Alma or the files changed since the review. "
+                         "Nothing was applied; plan again and review the new plan.")
 
 
 @click.command()

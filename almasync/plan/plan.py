@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +35,14 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    @property
+    def digest(self) -> str:
+        """``sha256:`` of the changes in their saved form: two plans with the same digest
+        make the same writes, so a review comment can name exactly what was approved."""
+        body = json.dumps([_change_dict(change) for change in self.changes], sort_keys=True,
+                          ensure_ascii=False, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
 
     def of(self, action: Action) -> list[Change]:
         return [change for change in self.changes if change.action is action]
