@@ -35,14 +35,14 @@ class GitLab:
             raise SystemExit(f"{exc.args[0]} is not set") from exc
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None,
-             **query: str) -> Any:
+             query: dict[str, str] | None = None) -> Any:
         url = f"{self.base}/{path}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(url, data=data, method=method, headers={
             "PRIVATE-TOKEN": self.token, "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read().decode("utf-8")
         return json.loads(text) if text else None
 
@@ -50,7 +50,8 @@ class GitLab:
         items: list[Any] = []
         page = 1
         while True:
-            batch = self.call("GET", path, per_page="100", page=str(page), **query)
+            batch = self.call("GET", path, query={**query, "per_page": "100",
+                                                  "page": str(page)})
             items += batch
             if len(batch) < 100:
                 return items

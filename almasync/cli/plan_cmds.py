@@ -36,9 +36,11 @@ def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = Fa
 
 @click.command()
 @config_dir
-def validate(directory: Path) -> int:
+@click.option("--env", "env_name", metavar="NAME",
+              help="Also read the overlay folder environments/NAME/ (nothing is sent).")
+def validate(directory: Path, env_name: str | None) -> int:
     """Check every config file offline; report every problem at once."""
-    desired = load_config(directory)
+    desired = load_config(directory, env_name)
     click.echo(f"Valid: {desired.count} resources in {len(desired.files)} files.")
     return ExitCode.OK
 
@@ -56,7 +58,7 @@ def validate(directory: Path) -> int:
 def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path | None,
          fmt: str, detailed_exitcode: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change. Read-only: sends nothing but GET."""
-    desired = load_config(directory)
+    desired = load_config(directory, env_name)
     post_apply = jobs.describe_post_apply(desired.settings.post_apply)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, targets=targets,
@@ -88,7 +90,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
 def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
           include_unmanaged: bool, junit_out: Path | None) -> int:
     """Report what differs between the files and Alma (exit 2 when anything does)."""
-    desired = load_config(directory)
+    desired = load_config(directory, env_name)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, everything=include_unmanaged)
     if not include_unmanaged:
@@ -141,7 +143,7 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
                                      "applied. Make a new plan.")
             _check_digest(saved, expect_digest)
             return run(conn, saved, settings, env_name, config_dir, touched, saved=True)
-    desired = load_config(source)
+    desired = load_config(source, env_name)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
         result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
         _check_digest(result, expect_digest)
