@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
 from almasync.cli.jobs_cmds import echo_post_apply_plan
 from almasync.cli.options import config_dir, output_format, target
+from almasync.cli.terminal import note, use_colour
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, ExitCode, StalePlanError
@@ -69,11 +69,11 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     elif fmt == "markdown":
         click.echo(render.plan_markdown(result))
     else:
-        click.echo(render.plan_text(result, colour=sys.stdout.isatty()))
+        click.echo(render.plan_text(result, colour=use_colour()), color=use_colour())
         echo_post_apply_plan(post_apply)
     if out:
         write_atomic(out, render.plan_json(result))
-        click.echo(f"Plan saved to {out}.", err=True)
+        note(f"Plan saved to {out}.")
     if blocked(result, desired.settings, env_name, force=False):
         return ExitCode.BLOCKED
     return ExitCode.CHANGES if detailed_exitcode and not result.empty else ExitCode.OK
@@ -102,7 +102,7 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
     elif fmt == "markdown":
         click.echo(render.plan_markdown(result, "almasync drift"))
     else:
-        click.echo(render.drift_text(result, colour=sys.stdout.isatty()))
+        click.echo(render.drift_text(result, colour=use_colour()), color=use_colour())
     if junit_out:
         write_atomic(junit_out, render.drift_junit(result))
     drifted = bool(result.changes or result.unmanaged)
