@@ -12,6 +12,7 @@ from almasync.config.yamlread import YamlDoc, YamlSyntaxError, read_yaml
 from almasync.errors import ConfigError, Mark, Problem
 from almasync.kinds import BY_CONFIG_KEY, HANDLERS
 from almasync.kinds.base import Declared
+from almasync.kinds.letter_config import double_labels
 from almasync.model import Key, Kind, Resource
 
 
@@ -58,6 +59,7 @@ def load_config(root: Path) -> DesiredState:
             collector.problems.append(exc.problem)
     for kind, resources in collector.found.items():
         collector.problems.extend(HANDLERS[kind].check(resources))
+    collector.problems.extend(double_labels(collector.found))
     if collector.problems:
         raise ConfigError(collector.problems)
     return DesiredState(root, settings or Settings(), collector.found, tuple(files))
