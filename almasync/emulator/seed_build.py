@@ -205,6 +205,9 @@ def _letters(store: Store, data: dict[str, Any]) -> None:
             kind = text(letter.get("type")) or "LETTER"
             if kind not in ("LETTER", "COMPONENT"):
                 raise SeedError(f"letters.{code}.type: {kind!r} is not LETTER or COMPONENT")
+            if kind == "COMPONENT" and not str(code).endswith(".xsl"):
+                raise SeedError(f"letters.{code}: a component's code ends in .xsl in Alma "
+                                f"(e.g. header.xsl); write {code}.xsl")
             store.letters[code] = {
                 **letter,
                 "code": code,
@@ -212,6 +215,7 @@ def _letters(store: Store, data: dict[str, Any]) -> None:
                 "xsl": xsl,
                 "default_xsl": default_xsl,
                 "customized": bool(letter.get("customized", xsl != default_xsl)),
+                "listed_twice": bool(letter.get("listed_twice", False)),
                 "default_channel": text(letter.get("channel")) or "EMAIL",
             }
 

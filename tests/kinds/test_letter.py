@@ -7,11 +7,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import requests
+from click.testing import CliRunner
+
 from almasync import engine
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
 from almasync.config.settings import Settings
 from almasync.config.yamlread import dump_yaml
+from almasync.emulator import Emulator
+from almasync.emulator.seed import builtin_seed
 from almasync.errors import ExitCode
 from almasync.kinds.letter import LetterHandler, letter_xml, xsl_file_name
 from almasync.model import Kind, Resource
@@ -335,3 +340,24 @@ def test_labels_in_one_place_each_validate(almasync: Almasync, config: Any) -> N
     })
     result = almasync("validate", str(root))
     assert result.exit_code == ExitCode.OK, result.stderr
+
+
+def test_a_letter_listed_twice_and_string_flags(tmp_path: Path) -> None:
+    """Alma's letter list may name a letter twice, and its flags are strings: read once,
+    as booleans; export and drift are unchanged by the repetition."""
+    seed = builtin_seed("demo")
+    seed["letters"]["LoanStatusNoticeLetter"]["listed_twice"] = True
+    seed["letters"]["FulfillmentActivityLetter"]["listed_twice"] = True
+    with Emulator(seed=seed, rate_limit=None) as emu:
+        run = Almasync(emu, CliRunner(), emu.api_key)
+        listed = [e["code"] for e in requests.get(
+            emu.base_url + "/almaws/v1/conf/letters",
+            headers={"Authorization": f"apikey {emu.api_key}"}, timeout=10).json()["letter"]]
+        assert listed.count("LoanStatusNoticeLetter") == 2
+        out = tmp_path / "out"
+        assert run("export", "--out", str(out)).exit_code == 0
+        tree = (out / "letters.yaml").read_text()
+        assert tree.count("LoanStatusNoticeLetter:") == 1
+        assert "enabled: false" in tree  # GeneralMessageEmailLetter: "false" read as false
+        drift = run("drift", str(out), "--include-unmanaged")
+        assert drift.exit_code == ExitCode.OK, drift.stdout
