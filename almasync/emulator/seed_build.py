@@ -104,6 +104,10 @@ def _institution(store: Store, data: dict[str, Any]) -> None:
     env = text(inst.get("environment_type")) or "SANDBOX"
     if env not in labels.ENVIRONMENT_TYPES:
         raise SeedError(f"institution.environment_type: {env!r} is not SANDBOX or PRODUCTION")
+    window = inst.get("reminder_window_days")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int)
+                               or window < 0):
+        raise SeedError("institution.reminder_window_days: a number of days (0 or more)")
     store.institution = {**inst, "code": text(inst["code"]), "environment_type": env}
     store.institution.setdefault("name", store.institution["code"])
     for key in ("fulfillment_units", "remote_storages", "campuses"):
