@@ -34,7 +34,11 @@ def double_labels(resources: Mapping[Kind, Mapping[Key, Resource]]) -> list[Prob
         here = letter.marks.get("labels", letter.mark)
         there = table.marks.get(ROWS, table.mark)
         problems.append(Problem(here, (
-            f"letters.{key[0]}.labels: label(s) {', '.join(both)} are declared twice, here "
+            f"letters.{key[0]}.labels: {_labels(both)} declared twice, here "
             f"and as rows of code_tables.{key[0]} at {there}; each label text needs exactly "
             "one place (export writes labels under code_tables), so remove one of them")))
     return problems
+
+
+def _labels(codes: list[str]) -> str:
+    return f"label {codes[0]} is" if len(codes) == 1 else f"labels {', '.join(codes)} are"

@@ -322,7 +322,7 @@ def test_labels_declared_twice_is_a_validate_error_naming_both(almasync: Almasyn
     result = almasync("validate", str(root))
     assert result.exit_code == ExitCode.INVALID_CONFIG
     letters, tables = root / "letters.yaml", root / "tables.yaml"
-    assert f"{letters}:3:5: letters.{CODE}.labels: label(s) header are declared twice" \
+    assert f"{letters}:3:5: letters.{CODE}.labels: label header is declared twice" \
         in result.stderr
     assert f"code_tables.{CODE} at {tables}:3:5" in result.stderr
     assert almasync.emu.requests == []  # validate is offline
