@@ -184,7 +184,8 @@ def _letters(count: int) -> dict[str, Any]:
         "<html><body><p>@@header@@ {n}</p></body></html></xsl:template>\n</xsl:stylesheet>\n"
     )
     return {
-        f"GeneratedLetter{n:04d}": {
+        # Alma's component codes end in .xsl.
+        f"GeneratedLetter{n:04d}" + (".xsl" if n % 10 == 0 else ""): {
             "name": f"Generated letter {n}",
             "description": f"Letter number {n}",
             "type": "COMPONENT" if n % 10 == 0 else "LETTER",

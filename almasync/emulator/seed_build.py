@@ -104,6 +104,10 @@ def _institution(store: Store, data: dict[str, Any]) -> None:
     env = text(inst.get("environment_type")) or "SANDBOX"
     if env not in labels.ENVIRONMENT_TYPES:
         raise SeedError(f"institution.environment_type: {env!r} is not SANDBOX or PRODUCTION")
+    window = inst.get("reminder_window_days")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int)
+                               or window < 0):
+        raise SeedError("institution.reminder_window_days: a number of days (0 or more)")
     store.institution = {**inst, "code": text(inst["code"]), "environment_type": env}
     store.institution.setdefault("name", store.institution["code"])
     for key in ("fulfillment_units", "remote_storages", "campuses"):
@@ -205,6 +209,9 @@ def _letters(store: Store, data: dict[str, Any]) -> None:
             kind = text(letter.get("type")) or "LETTER"
             if kind not in ("LETTER", "COMPONENT"):
                 raise SeedError(f"letters.{code}.type: {kind!r} is not LETTER or COMPONENT")
+            if kind == "COMPONENT" and not str(code).endswith(".xsl"):
+                raise SeedError(f"letters.{code}: a component's code ends in .xsl in Alma "
+                                f"(e.g. header.xsl); write {code}.xsl")
             store.letters[code] = {
                 **letter,
                 "code": code,
@@ -212,6 +219,7 @@ def _letters(store: Store, data: dict[str, Any]) -> None:
                 "xsl": xsl,
                 "default_xsl": default_xsl,
                 "customized": bool(letter.get("customized", xsl != default_xsl)),
+                "listed_twice": bool(letter.get("listed_twice", False)),
                 "default_channel": text(letter.get("channel")) or "EMAIL",
             }
 
