@@ -116,10 +116,18 @@ def _a(code: str) -> str:
     return f"{'an' if code[:1] in 'AEIOU' else 'a'} {code}"
 
 
+TypeCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+
+
 class OpenHoursFields(FieldsModel):
-    """A scope's list (the file writes the list itself under the scope)."""
+    """A scope's entries: the file writes the list itself under the scope, or a mapping
+    ``{manage: [types], entries: [...]}`` that also names types it decides without
+    declaring any entry of them."""
 
     open_hour: list[OpenHourEntry]
+    manage: list[TypeCode] | None = Field(
+        default=None, description="record types this scope decides even when no entry uses "
+        "them (their live entries that no entry declares are removed)")
 
 
 def read_scope(client: AlmaClient, scope: str) -> dict[str, Any]:
@@ -141,31 +149,52 @@ class OpenHoursHandler(KindHandler):
         if problem:
             yield problem
             return
-        for scope, entries in node.items():
+        for scope, value in node.items():
             where, name = (*path, scope), f"open_hours.{scope}"
-            if not isinstance(entries, list):
-                yield Problem(doc.mark(where, value=True), f"{name}: expected the scope's "
-                              "whole list of entries ([] for none of its own)")
+            raw: dict[str, Any] = {}
+            if isinstance(value, dict):
+                unknown = [k for k in value if k not in ("manage", "entries")]
+                for key in unknown:
+                    yield Problem(doc.mark((*where, key)), f"{name}.{key}: unknown key; a "
+                                  "scope holds a list of entries, or a mapping with manage "
+                                  "(types) and entries")
+                if unknown:
+                    continue
+                raw["manage"] = value.get("manage", [])
+                value = value.get("entries", [])
+                where, name = (*where, "entries"), f"{name}.entries"
+            if not isinstance(value, list):
+                yield Problem(doc.mark(where, value=True), f"{name}: expected a list of "
+                              "entries ([] for none of its own)")
                 continue
             # Entries are validated here, each at its own line: the loader validates the
             # wrapper {open_hour: [...]}, a path the file itself does not have.
-            problems = _entry_problems(entries, where, doc, name)
+            problems = _entry_problems(value, where, doc, name)
             if problems:
                 yield from problems
                 continue
-            yield Declared((str(scope),), {LIST: entries}, where, name)
+            yield Declared((str(scope),), {LIST: value, **raw}, (*path, scope),
+                           f"open_hours.{scope}")
 
     def fields_of(self, model: FieldsModel) -> dict[str, Any]:
         assert isinstance(model, OpenHoursFields)
         records = [record for entry in model.open_hour
                    for record in entries_.declared_records(entry.model_dump(mode="json"))]
-        return {LIST: records, MANAGED: entries_.managed_types(records)}
+        if model.manage is None:
+            managed = entries_.managed_types(records)
+        else:
+            managed = sorted({*model.manage, *(r["type"] for r in records)})
+        return {LIST: records, MANAGED: managed}
 
     def subtree_schema(self, fields: dict[str, Any]) -> dict[str, Any]:
-        listed = OpenHoursFields.model_json_schema(ref_template="#/$defs/{model}")
+        schema = OpenHoursFields.model_json_schema(ref_template="#/$defs/{model}")
+        listed = schema["properties"][LIST]
+        mapping = {"type": "object", "additionalProperties": False,
+                   "properties": {"manage": schema["properties"]["manage"]["anyOf"][0],
+                                  "entries": listed}}
         return {"type": "object", "description": "scope (institution code or library code) "
-                "-> the scope's whole list of entries",
-                "additionalProperties": listed["properties"][LIST]}
+                "-> its entries, or {manage: [types], entries: [...]}",
+                "additionalProperties": {"anyOf": [listed, mapping]}}
 
     def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
         return entries_.comparable(desired.get(LIST, []), (live or {}).get(LIST, []),

@@ -173,7 +173,8 @@ def test_entry_errors_point_at_the_entry(almasync: Almasync, config: Any) -> Non
     assert f"{file}:9:36: open_hours.MAIN[3].from_date: Value error, expected a date" in err
     assert (f"{file}:11:7: open_hours.MAIN[5]: the same entry as open_hours.MAIN[4] at "
             f"{file}:10:7") in err
-    assert f"{file}:12:8: open_hours.LAW: expected the scope's whole list of entries" in err
+    assert (f"{file}:12:9: open_hours.LAW.type: unknown key; a scope holds a list of entries, "
+            "or a mapping with manage (types) and entries") in err
 
 
 def test_prune_removes_library_hours_never_the_institutions(almasync: Almasync,
@@ -252,7 +253,9 @@ def test_example_plans_a_change(almasync: Almasync) -> None:
 def test_schema_covers_open_hours(almasync: Almasync, tmp_path: Path) -> None:
     assert almasync("schema", "--out", str(tmp_path)).exit_code == 0
     schema = json.loads((tmp_path / "almasync-resources.schema.json").read_text())
-    entries = schema["properties"]["open_hours"]["additionalProperties"]
+    listed, mapping = schema["properties"]["open_hours"]["additionalProperties"]["anyOf"]
+    assert set(mapping["properties"]) == {"manage", "entries"}
+    entries = listed
     assert entries["type"] == "array"
     entry = schema["$defs"][entries["items"]["$ref"].rsplit("/", 1)[1]]
     assert set(entry["required"]) == {"type"}

@@ -202,3 +202,20 @@ def test_one_standard_hours_entry_per_weekday(almasync: Almasync, config: Any) -
     assert f"{file}:6:7: open_hours.MAIN[3]: Value error, a WEEK entry takes both" in err
     assert (f"{file}:7:7: open_hours.MAIN[4]: Value error, an EVENT entry takes both "
             "from_hour and to_hour, or neither") in err
+
+
+def test_manage_decides_a_type_the_scope_declares_no_entry_of(almasync: Almasync,
+                                                              config: Any) -> None:
+    """Removing a scope's last exception from the file: ``manage`` keeps the type decided."""
+    kept = [e for e in alma_hours(almasync, INSTITUTION) if e["type"]["value"] != "EXCEPTION"]
+    root = config({"hours.yaml": (
+        "open_hours:\n  01DEMO_INST:\n    manage: [EXCEPTION]\n    entries: []\n")})
+    [change] = hours_of(almasync.plan_json(root)).values()
+    assert change["after"]["managed_types"] == ["EXCEPTION"]
+    assert [d["path"] for d in change["diff"]] == ["open_hour[EXCEPTION 2026-01-01]"]
+    assert almasync("apply", str(root), "--auto-approve").exit_code == ExitCode.OK
+    assert [(r.method, r.query.get("scope")) for r in almasync.writes()] == [
+        ("PUT", INSTITUTION)]
+    assert [json.dumps(e) for e in alma_hours(almasync, INSTITUTION)] == [
+        json.dumps(e) for e in kept]
+    assert almasync.plan_json(root)["changes"] == []
