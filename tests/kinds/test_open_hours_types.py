@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from almasync.errors import ExitCode
+from almasync.kinds import open_hours_entries as entries_
+from almasync.kinds.open_hours import OpenHourEntry
 from tests.conftest import Almasync
 from tests.kinds.test_open_hours import alma_answer, alma_hours, hours_of
 
@@ -219,3 +221,39 @@ def test_manage_decides_a_type_the_scope_declares_no_entry_of(almasync: Almasync
     assert [json.dumps(e) for e in alma_hours(almasync, INSTITUTION)] == [
         json.dumps(e) for e in kept]
     assert almasync.plan_json(root)["changes"] == []
+
+
+def test_declaring_what_alma_holds_writes_back_every_entry_as_read(almasync: Almasync) -> None:
+    """The no-op write: for every scope the emulator serves, the exported entries declared
+    back build a write body equal to the scope's own live list, entry for entry."""
+    with almasync.emu.store.lock:
+        almasync.emu.store.open_hours["LAW"] = [
+            {"type": "EVENT", "desc": "Moot court", "from_date": "2026-03-02Z",
+             "to_date": "2026-03-03Z", "from_hour": "09:00", "to_hour": "12:00"}]
+    scopes = [INSTITUTION, *sorted(almasync.emu.store.libraries)]
+    for scope in scopes:
+        answer = {"open_hour": alma_answer(almasync, scope)}
+        own = [e for e in answer["open_hour"] if not e["inherited"]]
+        records = [record for entry in entries_.exported(entries_.own_entries(answer))
+                   for record in entries_.declared_records(
+                       OpenHourEntry.model_validate(entry).model_dump(mode="json"))]
+        managed = entries_.managed_types(records)
+        assert entries_.write_list(answer, records, managed) == own, scope
+        assert entries_.comparable(records, entries_.own_entries(answer), managed)[0] == \
+            entries_.comparable(records, entries_.own_entries(answer), managed)[1], scope
+
+
+def test_rollback_of_an_exceptions_only_write(almasync: Almasync, config: Any) -> None:
+    before = alma_hours(almasync, INSTITUTION)
+    root = config({"hours.yaml": ONLY_EXCEPTIONS})
+    applied = almasync("apply", str(root), "--auto-approve")
+    assert applied.exit_code == ExitCode.OK, applied.stderr
+    snap = applied.stderr.split("Snapshot of the previous state: ")[1].split(" ")[0]
+    undone = almasync("rollback", snap, "--auto-approve")
+    assert undone.exit_code == ExitCode.OK, undone.stdout + undone.stderr
+    after = alma_hours(almasync, INSTITUTION)
+    assert sorted(json.dumps(e) for e in after) == sorted(json.dumps(e) for e in before)
+    [_, restore] = [r for r in almasync.writes() if r.method == "PUT"]
+    restored = json.loads(restore.body)["open_hour"]
+    assert [e for e in restored if e["type"]["value"] != "EXCEPTION"] == [
+        e for e in before if e["type"]["value"] != "EXCEPTION"]
