@@ -1,9 +1,10 @@
 """Open hours: ``/conf/open-hours?scope=SCOPE``, keyed by scope (institution or library code).
 
-Config shape: ``open_hours: {SCOPE: [entries]}``. Alma keeps one list per scope and a PUT
-replaces the whole list. A scope's declared entries are authoritative only for the record
-types they use (standard hours, exceptions, events; see :mod:`open_hours_entries`): every
-live entry of another type is written back exactly as read, in the same PUT. ``[]`` declares
+Config shape: ``open_hours: {SCOPE: [entries]}``, or ``{SCOPE: {manage: [types], entries:
+[...]}}``. Alma keeps one list per scope and a PUT replaces the whole list. A scope's
+declared entries are authoritative only for the record types they use, plus those named in
+``manage`` (standard hours, exceptions, events; see :mod:`open_hours_entries`): every live
+entry of another type is written back exactly as read, in the same PUT. ``[]`` declares
 that the scope has no entries of its own at all.
 
 Entries Alma marks ``inherited`` belong to the institution, not to the scope read: they are
