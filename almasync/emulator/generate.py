@@ -27,6 +27,8 @@ _WORDS = (
 _WEEKDAYS = {
     "type": "WEEK",
     "day": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
+    "from_date": "2026-01-01",
+    "to_date": "2028-12-31",
     "from_hour": "08:00",
     "to_hour": "20:00",
     "status": "OPEN",

@@ -9,7 +9,7 @@ from typing import Any
 
 from almasync.emulator import labels
 from almasync.emulator.errors import AlmaError
-from almasync.emulator.handlers.hours import parse_entry
+from almasync.emulator.handlers.hours import parse_entries
 from almasync.emulator.handlers.libraries import parse_location
 from almasync.emulator.handlers.license_terms import parse_term
 from almasync.emulator.handlers.profiles import parse_profile
@@ -328,7 +328,19 @@ def _open_hours(store: Store, data: dict[str, Any]) -> None:
         with at(f"open_hours.{scope}"):
             if not store.scope_exists(scope):
                 raise SeedError(f"open_hours.{scope}: not the institution or a library")
-            store.open_hours[scope] = [parse_entry(e) for e in entries or []]
+            store.open_hours[scope] = parse_entries(_one_per_day(entries or []))
+
+
+def _one_per_day(entries: list[Any]) -> list[Any]:
+    """Seed shorthand: a WEEK entry with a list of days stands for one entry per day."""
+    out: list[Any] = []
+    for entry in entries:
+        days = entry.get("day") if isinstance(entry, dict) else None
+        if isinstance(days, list) and len(days) > 1:
+            out.extend({**entry, "day": day} for day in days)
+        else:
+            out.append(entry)
+    return out
 
 
 def _relations(store: Store, data: dict[str, Any]) -> None:
