@@ -2,9 +2,10 @@
 as long as the slowest one, not the sum.
 
 Starts 10 emulators, each in its own process as a real institution would be on its own
-server (demo seed, its own key, 100 ms per response and Alma's 25/s threshold), writes an almasync.yaml naming them, and times ``drift --include-unmanaged`` of
-one institution, then of all 10 with ``--all-envs``. Prints both, their ratio and the bound
-(1.5 x the single run); exits 1 over it.
+server (demo seed, its own key, 100 ms per response and Alma's 25/s threshold), writes an
+almasync.yaml naming them, and times ``drift --include-unmanaged`` of one institution, then
+of all 10 with ``--all-envs``. Prints both, their ratio and the bound (1.5 x the single
+run); exits 1 over it.
 
     python benchmarks/bench_consortium.py [--institutions 10] [--latency 0.1]
 """
