@@ -347,10 +347,10 @@ def _fees(store: Store, data: dict[str, Any]) -> None:
 
 
 BUILDERS: list[Callable[[Store, dict[str, Any]], None]] = [
+    _code_tables,  # first: locations are checked against the LocationTypes table
     _libraries,
     _simple("departments", "departments", "code"),
     _simple("printers", "printers", "id"),
-    _code_tables,
     _mapping_tables,
     _letters,
     _license_terms,

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from almasync.alma.client import AlmaClient
-from almasync.errors import AlmaError
+from almasync.errors import AlmaError, ExitCode
 
 
 class References:
@@ -65,3 +65,15 @@ class References:
             return frozenset(str(row.get("code")) for row in table.get("row") or [])
         result: frozenset[str] | None = self.cached(f"code_table:{name}", load)
         return result
+
+    def known_codes(self, name: str) -> frozenset[str] | None:
+        """The codes a coded field may take, from the institution code table ``name``, for
+        checks at plan time; None when there is nothing to check against: Alma has no such
+        table, or this key may not read it (Alma still validates the value on apply).
+        An unreachable Alma is not "nothing to check": it stops the run."""
+        try:
+            return self.code_table_codes(name)
+        except AlmaError as exc:
+            if exc.exit_code is ExitCode.UNAVAILABLE:
+                raise
+            return None

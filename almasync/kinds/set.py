@@ -20,7 +20,7 @@ from pydantic import Field
 
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, ConfigError, ExitCode, Problem
+from almasync.errors import AlmaError, ConfigError, Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap, wrap
@@ -135,7 +135,7 @@ class SetHandler(KindHandler):
 
     def check_references(self, resources: Mapping[Key, Resource],
                          refs: References) -> list[Problem]:
-        contents = _known_contents(refs)
+        contents = refs.known_codes("SetContentType")
         if contents is None:
             return []
         return [Problem(r.marks.get("content", r.mark), f"sets.{key[0]}.content: "
@@ -251,17 +251,6 @@ def _shape_problems(name: str, resource: Resource) -> list[Problem]:
                                     f"{label}.members: {member!r} is listed twice"))
         seen.add(member)
     return problems
-
-
-def _known_contents(refs: References) -> frozenset[str] | None:
-    """Alma's SetContentType codes, or None when the table cannot be read with this key
-    (Alma still refuses an unknown content on apply, with 402269)."""
-    try:
-        return refs.code_table_codes("SetContentType")
-    except AlmaError as exc:
-        if exc.exit_code is ExitCode.UNAVAILABLE:
-            raise
-        return None
 
 
 def _check_unchangeable(declared: Mapping[Key, Resource],
