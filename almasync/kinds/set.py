@@ -1,12 +1,15 @@
 """Sets: ``/conf/sets[/{id}[/members]]``, keyed by set name.
 
 Config shape: ``sets: {NAME: {type, content, private, description, query | members}}``.
-Alma gives sets system ids, so a set is found by its name in the (paged, brief) list and
-then read in full. A LOGICAL set is defined by its ``query``; an ITEMIZED set lists its
-members' ids, which are read exhaustively from the paged ``/members`` list and written with
-``POST /conf/sets/{id}?op=add_members|delete_members`` in batches of at most 1,000 ids (Alma's
-limit per call). Alma cannot change a set's type or content: a declared set whose type or
-content differs from the live one stops the plan with a config error at the declaring line.
+Alma gives sets system ids, so a set is found by its name with Alma's brief search
+(``q=name~words``, one request for a set of any institution, however many sets it has), and
+read in full when a declared field is not in the brief entry. Only drift, export and prune,
+which need every set, page through the whole list. A LOGICAL set is defined by its
+``query``; an ITEMIZED set lists its members' ids, which are read exhaustively from the paged
+``/members`` list and written with ``POST /conf/sets/{id}?op=add_members|delete_members`` in
+batches of at most 1,000 ids (Alma's limit per call). Alma cannot change a set's type or
+content: a declared set whose type or content differs from the live one stops the plan with a
+config error at the declaring line.
 Deletes happen only inside ``prune: sets`` (``true``, or a list of name prefixes).
 """
 
@@ -31,9 +34,8 @@ BASE = "/conf/sets"
 BATCH = 1000
 #: How many member ids a plan shows for each of "added" and "removed".
 SHOWN = 5
-#: What a brief list entry holds; a set with more declared fields is read in full.
-BRIEF = frozenset({"type", "content"})
-#: Where check_references leaves the declared sets for read_live (see _declared_sets).
+#: What a brief list entry holds (FACTS 8); a set with more declared fields is read in full.
+BRIEF = frozenset({"type", "content", "private", "description"})
 #: Fields Alma owns or derives; they never go back in a PUT or a manage-members body.
 _OUTPUT_ONLY = ("number_of_members", "created_by", "created_date", "status_date")
 
@@ -53,7 +55,8 @@ class SetFields(FieldsModel):
                     "cannot change it once the set exists")
     content: str = Field(min_length=1, description="SetContentType code, e.g. BIB_MMS, ITEM, "
                          "USER; Alma cannot change it once the set exists")
-    private: bool = Field(False, json_schema_extra=_no_default)
+    private: bool = Field(True, json_schema_extra=_no_default,
+                          description="Alma makes a set private when this is omitted")
     description: str = Field("", json_schema_extra=_no_default)
     query: str = Field("", min_length=1, json_schema_extra=_no_default,
                        description="LOGICAL sets only: Alma's query, starting with the "
@@ -169,7 +172,11 @@ class SetHandler(KindHandler):
 
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:
-        listed = {entry["name"]: entry for entry in client.get_list(BASE, "set", paged=True)}
+        if query.everything or query.prune is not False:
+            listed = {entry["name"]: entry for entry in _all_sets(client)}
+        else:
+            found = client.map(lambda key: _search(client, key[0]), sorted(query.wanted))
+            listed = {entry["name"]: entry for entry in found if entry is not None}
         _check_unchangeable(query.declared, listed)
         keys = [(name,) for name in sorted(listed)
                 if (name,) in query.wanted or query.everything
@@ -297,20 +304,34 @@ def _manage(client: AlmaClient, current: Mapping[str, Any], op: str, ids: list[s
                     params={"op": op})
 
 
-def _find_id(client: AlmaClient, name: str) -> str:
-    """The id of the set called ``name``. Alma's brief search (``q=name~words``) narrows
-    the list; its word matching is fuzzy, so the whole list is the fallback."""
+def _all_sets(client: AlmaClient) -> list[dict[str, Any]]:
+    """Every set's brief entry: the whole paged list (100 a page)."""
+    return client.get_list(BASE, "set", paged=True)
+
+
+def _search(client: AlmaClient, name: str) -> dict[str, Any] | None:
+    """The brief entry of the set called exactly ``name``, or None when Alma has none.
+
+    Alma's brief search ``q=name~words`` (spaces written as ``_``) looks for the words of
+    the name, so it also finds sets whose names hold more words; the exact name is picked
+    from its hits. A query Alma cannot parse (60106) falls back to the whole list."""
     try:
         hits = client.get_list(BASE, "set", {"q": "name~" + name.replace(" ", "_")},
                                paged=True)
     except AlmaError as exc:
         if exc.status != 400 or exc.code != "60106":  # 60106: Alma cannot parse the query
             raise
-        hits = []
-    found = next((s for s in hits if s["name"] == name), None)
+        hits = _all_sets(client)
+    return next((entry for entry in hits if entry.get("name") == name), None)
+
+
+def _find_id(client: AlmaClient, name: str) -> str:
+    """The id of the set called ``name``, for an update or a delete. The plan found it
+    with the brief search; should the search miss it now, the whole list is read before
+    concluding that the set is gone (a write must not act on a doubtful search)."""
+    found = _search(client, name)
     if found is None:
-        found = next((s for s in client.get_list(BASE, "set", paged=True)
-                      if s["name"] == name), None)
+        found = next((s for s in _all_sets(client) if s.get("name") == name), None)
     if found is None:
         raise AlmaError(400, "60107", f"there is no set named {name!r} in Alma (deleted or "
                         "renamed since the plan was made?)", method="GET", path=BASE)

@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
+
+from almasync.emulator import Emulator
+from almasync.emulator.seed import builtin_seed
 from almasync.errors import ExitCode
 from tests.conftest import EXAMPLES, Almasync
 
@@ -272,3 +276,78 @@ def test_schema_covers_sets(almasync: Almasync, tmp_path: Path) -> None:
     assert fields["properties"]["type"]["enum"] == ["ITEMIZED", "LOGICAL"]
     assert set(fields["required"]) == {"type", "content"}
     assert schema["properties"]["sets"]["additionalProperties"] == {"$ref": "#/$defs/SetFields"}
+
+
+def _set_requests(emu: Emulator) -> list[Any]:
+    """Requests about sets since the last ``emu.requests.clear()``; none is a page of the
+    whole list (a list request without ``q``, or past the first page)."""
+    found = [r for r in emu.requests if r.path.startswith("/almaws/v1/conf/sets")]
+    assert not [r for r in found if r.path == "/almaws/v1/conf/sets" and r.method == "GET"
+                and ("q" not in r.query or r.query.get("offset", "0") != "0")], found
+    return found
+
+
+def test_2000_sets_and_one_declared_cost_a_handful_of_requests(config: Any) -> None:
+    """Plan, apply and rollback of declared sets in an institution of 2,000 sets find each
+    one with Alma's brief search (q=name~words) instead of paging through every set: the
+    number of set requests depends on the declared sets, not on the institution's."""
+    seed = builtin_seed("demo")
+    seed["sets"] += [{"name": f"Circulation report {n:04d}", "type": "LOGICAL",
+                      "content": "ITEM", "query": f"ITEM where ITEM ((barcode CONTAINS R{n}))"}
+                     for n in range(1997)]
+    seed["sets"] += [{"name": name, "type": "ITEMIZED", "content": "BIB_MMS"} for name in
+                     ("New acquisitions 2026 (archive)", "2026 new acquisitions",
+                      "Acquisitions")]
+    one = config({"one.yaml": "sets:\n  New acquisitions 2026:\n    type: ITEMIZED\n"
+                              "    content: BIB_MMS\n    description: Bought in 2026\n"})
+    with Emulator(seed=seed, rate_limit=None) as emu:
+        almasync = Almasync(emu, CliRunner(), emu.api_key)
+        assert len(emu.store.sets) == 2002
+        plan = almasync.plan_json(one)
+        assert [(c["action"], c["key"]) for c in plan["changes"]] == [
+            ("update", "New acquisitions 2026")]
+        [search] = _set_requests(emu)
+        assert search.query["q"] == "name~New_acquisitions_2026"
+
+        emu.requests.clear()
+        applied = almasync("apply", str(one), "--auto-approve")
+        assert applied.exit_code == 0, applied.output
+        # plan: search; snapshot: search, set, members; update: search, set, PUT
+        assert len(_set_requests(emu)) <= 7, _set_requests(emu)
+        assert live_set(almasync, "New acquisitions 2026")["description"] == "Bought in 2026"
+        assert live_set(almasync, "New acquisitions 2026 (archive)")["description"] == ""
+        emu.requests.clear()
+        assert almasync.plan_json(one)["changes"] == []
+        assert len(_set_requests(emu)) == 1
+
+        new = one.parent / "new"
+        new.mkdir()
+        (new / "sets.yaml").write_text("sets:\n  Weeding 2027:\n    type: ITEMIZED\n"
+                                       "    content: BIB_MMS\n")
+        emu.requests.clear()
+        assert almasync("apply", str(new), "--auto-approve").exit_code == 0
+        assert len(_set_requests(emu)) <= 3, _set_requests(emu)  # plan, snapshot: search; POST
+        emu.requests.clear()
+        [snapshot] = (new / ".almasync" / "snapshots").glob("*.json")
+        undone = almasync("rollback", str(snapshot), "--auto-approve")
+        assert undone.exit_code == 0, undone.output
+        assert len(_set_requests(emu)) <= 6, _set_requests(emu)  # searches, the set, DELETE
+        assert "Weeding 2027" not in {s["name"] for s in emu.store.sets.values()}
+        assert any(r.method == "DELETE" for r in _set_requests(emu))
+
+
+def test_writes_never_carry_number_of_members(almasync: Almasync, config: Any) -> None:
+    """number_of_members is Alma's count: no create, update or member call sends it, and a
+    set declared without private is left to Alma, which makes it private (FACTS 8)."""
+    root = config({"sets.yaml": BASIC})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    bodies = [json.loads(r.body) for r in almasync.writes() if r.body]
+    assert bodies and all("number_of_members" not in body for body in bodies)
+    fresh = config({"sets.yaml": "sets:\n  Reading list:\n    type: ITEMIZED\n"
+                                 "    content: BIB_MMS\n"})
+    assert almasync("apply", str(fresh), "--auto-approve").exit_code == 0
+    assert live_set(almasync, "Reading list")["private"] is True
+    exported = almasync("export", "--out", str(fresh.parent / "out"), "--kinds", "sets")
+    assert exported.exit_code == 0, exported.output
+    assert "Reading list:\n    type: ITEMIZED\n    content: BIB_MMS\n    private: true" in \
+        (fresh.parent / "out" / "sets.yaml").read_text()
