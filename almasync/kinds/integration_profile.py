@@ -29,6 +29,7 @@ from urllib.parse import quote
 from pydantic import Field
 
 from almasync.alma.client import AlmaClient
+from almasync.alma.payload import as_list
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import AlmaError, ConfigError, Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
@@ -94,10 +95,7 @@ def _path(profile_id: str | None = None) -> str:
 
 def _entries(payload: Mapping[str, Any]) -> list[Any]:
     """A payload's ``parameter`` list as read (one entry may come as a bare object)."""
-    value = payload.get("parameter")
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
+    return as_list(payload.get("parameter"))
 
 
 def identity(entry: Any) -> Identity | None:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from almasync.alma.client import AlmaClient
+from almasync.alma.payload import as_list
 from almasync.errors import AlmaError, ExitCode
 
 
@@ -62,7 +63,7 @@ class References:
                 if exc.status == 400 and exc.code == "90101":
                     return None
                 raise
-            return frozenset(str(row.get("code")) for row in table.get("row") or [])
+            return frozenset(str(row.get("code")) for row in as_list(table.get("row")))
         result: frozenset[str] | None = self.cached(f"code_table:{name}", load)
         return result
 
