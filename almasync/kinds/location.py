@@ -92,6 +92,15 @@ def without_empty_codes(body: Mapping[str, Any], also: frozenset[str] | set[str]
             if not (name in CODED and (name in also or unwrap(value) in (None, "")))}
 
 
+def update_body(current: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
+    """The PUT body that sets the declared ``fields`` of the location read as ``current``:
+    every live field kept (Alma resets what a PUT omits), Alma's ``link``/``desc`` and the
+    empty coded fields left out, the declared fields in Alma's form."""
+    declared_empty = {name for name in CODED if fields.get(name) == ""}
+    return {**without_empty_codes(strip_output_only(current), declared_empty),
+            **to_wire(fields)}
+
+
 class LocationHandler(KindHandler):
     kind: ClassVar[Kind] = Kind.LOCATION
     model: ClassVar[type[FieldsModel]] = LocationFields
@@ -167,10 +176,7 @@ class LocationHandler(KindHandler):
         client.post(_path(key[0]), {"code": key[1], **to_wire(fields)})
 
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        current = strip_output_only(client.get(_path(*key)))
-        declared_empty = {name for name in CODED if fields.get(name) == ""}
-        client.put(_path(*key), {**without_empty_codes(current, declared_empty),
-                                 **to_wire(fields)})
+        client.put(_path(*key), update_body(client.get(_path(*key)), fields))
 
     def delete(self, client: AlmaClient, key: Key) -> None:
         client.delete(_path(*key))

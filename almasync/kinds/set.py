@@ -202,8 +202,7 @@ class SetHandler(KindHandler):
         metadata = {name: value for name, value in fields.items() if name != "members"}
         live = normalise(current)
         if any(live.get(name) != value for name, value in metadata.items()):
-            body = {k: v for k, v in strip_output_only(current).items() if k not in _OUTPUT_ONLY}
-            current = client.put(_path(current["id"]), {**body, **to_wire(metadata)})
+            current = client.put(_path(current["id"]), update_body(current, metadata))
         if "members" in fields:
             present = _read_members(client, current["id"])
             wanted = set(fields["members"])
@@ -229,6 +228,15 @@ class SetHandler(KindHandler):
                 entry["members"] = list(fields.get("members", []))
             tree[key[0]] = entry
         return tree
+
+
+def update_body(current: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
+    """The PUT body that sets the declared ``fields`` (members excepted) of the set read as
+    ``current``: every live field kept (Alma replaces the whole set), without Alma's
+    ``link``/``desc`` and the fields it owns (``number_of_members``, creation and status
+    stamps)."""
+    body = {k: v for k, v in strip_output_only(current).items() if k not in _OUTPUT_ONLY}
+    return {**body, **to_wire(fields)}
 
 
 def _shape_problems(name: str, resource: Resource) -> list[Problem]:

@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import requests
 from click.testing import CliRunner
 
 from almasync.emulator import Emulator
 from almasync.emulator.seed import builtin_seed
 from almasync.errors import ExitCode
+from almasync.kinds.set import normalise, update_body
+from almasync.kinds.wire import strip_output_only
 from tests.conftest import EXAMPLES, Almasync
 
 NEW_TITLES = "3100000020005501"      # demo: ITEMIZED BIB_MMS, members 991234 and 991235
@@ -351,3 +354,41 @@ def test_writes_never_carry_number_of_members(almasync: Almasync, config: Any) -
     assert exported.exit_code == 0, exported.output
     assert "Reading list:\n    type: ITEMIZED\n    content: BIB_MMS\n    private: true" in \
         (fresh.parent / "out" / "sets.yaml").read_text()
+
+
+def test_declaring_what_is_live_changes_nothing(almasync: Almasync) -> None:
+    """The no-op write, for every set the emulator serves: declaring what is live and
+    building the PUT body gives the live set without Alma's own fields, and PUTting it
+    leaves the set exactly as it was (private included, which Alma would otherwise reset)."""
+    session = requests.Session()
+    session.headers.update({"Authorization": f"apikey {almasync.key}",
+                            "Accept": "application/json"})
+    with almasync.emu.store.lock:
+        ids = sorted(almasync.emu.store.sets)
+    for set_id in ids:
+        url = f"{almasync.emu.api_url}/conf/sets/{set_id}"
+        before = session.get(url, timeout=10).json()
+        declared = normalise(before)
+        assert declared["private"] is False  # the demo's sets are public
+        body = update_body(before, declared)
+        owned = {"number_of_members", "created_by", "created_date", "status_date"}
+        assert body == {k: v for k, v in strip_output_only(before).items() if k not in owned}
+        put = session.put(url, json=body, timeout=10)
+        assert put.status_code == 200, put.text
+        assert session.get(url, timeout=10).json() == before
+    assert len(ids) == 2
+
+
+def test_a_name_with_a_slash_and_underscores_is_found(almasync: Almasync, config: Any) -> None:
+    """Names are searched word by word (spaces written as _): a name holding / or _ of
+    its own is found again after it was created, and only that set is touched."""
+    names = ("New acquisitions 2025/26", "Weekly_export BIB")
+    root = config({"sets.yaml": "sets:\n" + "".join(
+        f"  {name}:\n    type: ITEMIZED\n    content: BIB_MMS\n    private: false\n"
+        for name in names)})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    almasync.emu.requests.clear()
+    assert almasync.plan_json(root)["changes"] == []
+    queries = sorted(r.query.get("q") for r in almasync.emu.requests
+                     if r.path == "/almaws/v1/conf/sets")
+    assert queries == ["name~New_acquisitions_2025/26", "name~Weekly_export_BIB"]
