@@ -263,3 +263,18 @@ def test_declaring_what_is_live_changes_nothing(tmp_path: Path) -> None:
                     assert session.get(url, timeout=10).json() == before
                     checked += 1
     assert checked == 7 + 52
+
+
+def test_without_a_readable_types_table_alma_decides(almasync: Almasync, config: Any) -> None:
+    """When the LocationTypes table cannot be read (here: the institution has none), the
+    plan cannot check ``type``; Alma's own refusal (60297) then fails that change only."""
+    del almasync.emu.store.code_tables["LocationTypes"]
+    root = config({"locations.yaml": "locations:\n  MAIN:\n"
+                                     "    BAD: {name: Bad, type: OPN}\n"
+                                     "    GOOD: {name: Good, type: OPEN}\n"})
+    plan = almasync.plan_json(root)
+    assert sorted(c["key"] for c in plan["changes"]) == ["MAIN/BAD", "MAIN/GOOD"]
+    result = almasync("apply", str(root), "--auto-approve")
+    assert result.exit_code == ExitCode.APPLY_FAILED
+    assert "failed   + location MAIN/BAD" in result.stdout and "60297" in result.stderr
+    assert "applied  + location MAIN/GOOD" in result.stdout
