@@ -116,6 +116,8 @@ def _institution(store: Store, data: dict[str, Any]) -> None:
             f"institution.default_fulfillment_unit: {default_fu!r} is not a fulfillment unit"
         )
     store.institution["default_fulfillment_unit"] = default_fu
+    if not isinstance(inst.get("bare_singletons", False), bool):
+        raise SeedError("institution.bare_singletons: true or false")
 
 
 def _libraries(store: Store, data: dict[str, Any]) -> None:

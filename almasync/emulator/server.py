@@ -68,7 +68,8 @@ class Emulator:
     closed unanswered), ``fault_seed``, ``crash_after_writes`` (drop everything after N more
     writes until ``recover()``), ``job_step_seconds`` and ``drop_after_apply`` (drops hit only
     writes, after applying them). ``bare_singletons`` serves every one-element list of a JSON
-    answer as its bare element, as Alma may (FACTS section 8). ``clock`` (default
+    answer as its bare element, as Alma may (FACTS section 8); when not given, the seed's
+    ``institution.bare_singletons`` decides. ``clock`` (default
     ``time.time``) is the wall clock that job instances, dates and fee windows are computed
     from; tests may replace it. ``requests``
     lists every request served, in order; ``write_count`` counts successful POST/PUT/DELETE
@@ -90,7 +91,7 @@ class Emulator:
         crash_after_writes: int | None = None,
         job_step_seconds: float = 0.2,
         drop_after_apply: bool = False,
-        bare_singletons: bool = False,
+        bare_singletons: bool | None = None,
     ) -> None:
         self.store: Store = load_seed(seed)
         self.api_key = api_key
@@ -99,7 +100,8 @@ class Emulator:
         self.fault_rate = fault_rate
         self.drop_rate = drop_rate
         self.drop_after_apply = drop_after_apply
-        self.bare_singletons = bare_singletons
+        self.bare_singletons = (bool(self.store.institution.get("bare_singletons"))
+                                if bare_singletons is None else bare_singletons)
         self.job_step_seconds = job_step_seconds
         self.clock: Callable[[], float] = time.time
         self.requests: list[RecordedRequest] = []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from almasync.emulator import SeedError
+from almasync.emulator.seed import builtin_seed
 from tests.emulator.conftest import Api, EmulatorFactory, assert_error
 
 
@@ -38,3 +42,14 @@ def test_bodies_in_either_form_are_accepted(make_emulator: EmulatorFactory) -> N
     assert answer.status_code == 200, answer.text
     assert answer.json()["row"]["description"] == "Staff only"
     assert [r["code"] for r in emu.store.code_tables["UserGroups"]["rows"]] == ["STAFF"]
+
+
+def test_a_seed_can_turn_it_on(make_emulator: EmulatorFactory) -> None:
+    seed = builtin_seed("demo")
+    seed["institution"]["bare_singletons"] = True
+    assert make_emulator(seed).bare_singletons is True
+    assert make_emulator(seed, bare_singletons=False).bare_singletons is False
+    assert make_emulator().bare_singletons is False
+    seed["institution"]["bare_singletons"] = "yes"
+    with pytest.raises(SeedError, match=r"institution\.bare_singletons: true or false"):
+        make_emulator(seed)
