@@ -22,7 +22,6 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from almasync.alma.client import AlmaClient
-from almasync.alma.payload import as_list
 from almasync.config.validation import validate_model
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
@@ -104,12 +103,12 @@ def canonical(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def normalise(entry: Mapping[str, Any]) -> dict[str, Any]:
     """Alma's entry JSON -> canonical form (plain codes, dates without ``Z``)."""
-    days = as_list(entry.get("day"))
+    days = entry.get("day") or []
     plain = {
         "type": unwrap(entry.get("type")), "status": unwrap(entry.get("status")),
         "desc": entry.get("desc"), "from_hour": entry.get("from_hour"),
         "to_hour": entry.get("to_hour"),
-        "day": [str(unwrap(d)) for d in days],
+        "day": [str(unwrap(d)) for d in (days if isinstance(days, list) else [days])],
         "from_date": str(entry.get("from_date") or "").removesuffix("Z"),
         "to_date": str(entry.get("to_date") or "").removesuffix("Z"),
     }
@@ -175,7 +174,9 @@ def labelled(entries: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
 def own_entries(body: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """A scope's own entries from Alma's answer, canonical. The list key is absent when
     empty and may hold one object; entries marked ``inherited`` are the institution's."""
-    entries = as_list((body or {}).get(LIST))
+    entries = (body or {}).get(LIST) or []
+    if isinstance(entries, dict):
+        entries = [entries]
     return [normalise(e) for e in entries if as_bool(e.get("inherited")) is not True]
 
 
