@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from almasync.alma import payload
 from almasync.alma.errors import alma_error
-from almasync.alma.payload import as_list
 from almasync.alma.ratelimit import TokenBucket
 from almasync.errors import (
     AlmaError,
@@ -155,12 +155,12 @@ class AlmaClient:
         and may send a one-entry list as the bare entry (see :mod:`almasync.alma.payload`).
         """
         if not paged:
-            return as_list(self.get(path, params).get(list_key))
+            return payload.as_list(self.get(path, params).get(list_key))
         entries: list[dict[str, Any]] = []
         offset = 0
         while True:
             page = self.get(path, {**(params or {}), "limit": PAGE_SIZE, "offset": offset})
-            batch = as_list(page.get(list_key))
+            batch = payload.as_list(page.get(list_key))
             entries.extend(batch)
             offset += PAGE_SIZE
             if not batch or offset >= int(page.get("total_record_count") or 0):

@@ -67,13 +67,13 @@ class Emulator:
     ``latency`` (s), ``fault_rate`` (injected 500s, not applied), ``drop_rate`` (connections
     closed unanswered), ``fault_seed``, ``crash_after_writes`` (drop everything after N more
     writes until ``recover()``), ``job_step_seconds`` and ``drop_after_apply`` (drops hit only
-    writes, after applying them). ``bare_singletons`` serves every one-element list of a JSON
-    answer as its bare element, as Alma may (FACTS section 8); when not given, the seed's
-    ``institution.bare_singletons`` decides. ``clock`` (default
-    ``time.time``) is the wall clock that job instances, dates and fee windows are computed
-    from; tests may replace it. ``requests``
+    writes, after applying them). ``clock`` (default ``time.time``) is the wall clock that job
+    instances, dates and fee windows are computed from; tests may replace it. ``requests``
     lists every request served, in order; ``write_count`` counts successful POST/PUT/DELETE
     calls (``POST /conf/test`` is not a write).
+    ``bare_singletons`` serves every one-element list of a JSON answer as its bare element, as
+    Alma may (FACTS section 8); when not given, the seed's ``institution.bare_singletons``
+    decides.
     See docs/emulator.md.
     """
 
@@ -88,10 +88,10 @@ class Emulator:
         fault_rate: float = 0.0,
         drop_rate: float = 0.0,
         fault_seed: int = 0,
+        bare_singletons: bool | None = None,
         crash_after_writes: int | None = None,
         job_step_seconds: float = 0.2,
         drop_after_apply: bool = False,
-        bare_singletons: bool | None = None,
     ) -> None:
         self.store: Store = load_seed(seed)
         self.api_key = api_key
