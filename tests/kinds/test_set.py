@@ -392,3 +392,23 @@ def test_a_name_with_a_slash_and_underscores_is_found(almasync: Almasync, config
     queries = sorted(r.query.get("q") for r in almasync.emu.requests
                      if r.path == "/almaws/v1/conf/sets")
     assert queries == ["name~New_acquisitions_2025/26", "name~Weekly_export_BIB"]
+
+
+def test_a_name_alma_cannot_search_falls_back_to_the_list(almasync: Almasync,
+                                                          config: Any) -> None:
+    """A name with no word to search for (Alma answers 60106 to ``q=name~_``) is looked
+    up in the whole list instead, for the plan and for the update alike."""
+    root = config({"sets.yaml": "sets:\n  _:\n    type: ITEMIZED\n    content: BIB_MMS\n"
+                                "    private: true\n"})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    assert live_set(almasync, "_")["private"] is True
+    (root / "sets.yaml").write_text("sets:\n  _:\n    type: ITEMIZED\n    content: BIB_MMS\n"
+                                    "    private: false\n")
+    almasync.emu.requests.clear()
+    applied = almasync("apply", str(root), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert live_set(almasync, "_")["private"] is False
+    lists = [r.query for r in almasync.emu.requests if r.path == "/almaws/v1/conf/sets"]
+    assert {"q": "name~_", "limit": "100", "offset": "0"} in lists
+    assert {"limit": "100", "offset": "0"} in lists
+    assert almasync.plan_json(root)["changes"] == []
