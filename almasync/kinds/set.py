@@ -34,8 +34,6 @@ BASE = "/conf/sets"
 BATCH = 1000
 #: How many member ids a plan shows for each of "added" and "removed".
 SHOWN = 5
-#: What a brief list entry holds (FACTS 8); a set with more declared fields is read in full.
-BRIEF = frozenset({"type", "content", "private", "description"})
 #: Fields Alma owns or derives; they never go back in a PUT or a manage-members body.
 _OUTPUT_ONLY = ("number_of_members", "created_by", "created_date", "status_date")
 
@@ -185,8 +183,11 @@ class SetHandler(KindHandler):
         def one(key: Key) -> tuple[Key, Fields]:
             wanted = query.wanted.get(key, frozenset())
             entry = listed[key[0]]
-            if wanted <= BRIEF and not query.detail:
-                return key, normalise(entry)
+            brief = normalise(entry)
+            # FACTS 8: list entries carry description and private (not the query, not the
+            # members); an entry without a declared field is read in full, never guessed.
+            if wanted <= brief.keys() and not query.detail:
+                return key, brief
             return key, _read_full(client, entry["id"], query.detail or "members" in wanted)
         return dict(client.map(one, keys))
 
