@@ -245,3 +245,39 @@ def test_checks_on_hand_made_samples() -> None:
     single = profile_parameters(_sample("integration_profiles", {
         "code": "P", "parameter": {"action": {"value": "A"}, "name": {"value": "n"}}}))
     assert single.status is Status.VERIFIED
+
+
+def test_the_environment_type_almasync_yaml_declares_is_checked(
+        almasync: Almasync, tmp_path: Path) -> None:
+    (tmp_path / "almasync.yaml").write_text(
+        f"environments:\n  prod:\n    api_url: {almasync.emu.base_url}\n"
+        "    api_key_env: DOCTOR_KEY\n    environment_type: PRODUCTION\n", encoding="utf-8")
+    result = almasync("doctor", "--env", "prod", "--config", str(tmp_path),
+                      env={"DOCTOR_KEY": almasync.key})
+    assert result.exit_code == ExitCode.CHANGES, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("general"))
+    assert "contradicted" in line
+    assert "almasync.yaml declares PRODUCTION, the institution reports SANDBOX" in line
+
+
+def test_docs_list_every_assumption_and_which_are_unverified() -> None:
+    from almasync.doctor.run import NOOP
+    from almasync.kinds import ORDER
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "doctor.md").read_text()
+    per_kind: dict[str, dict[str, bool]] = {}
+    kinds = {h.kind.config_key for h in ORDER}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 2 and cells[0] in kinds:
+            per_kind[cells[0]] = {name.replace(" (*unverified*)", "").strip():
+                                  "*unverified*" in name for name in cells[1].split(", ")}
+    assert set(per_kind) == kinds
+    for a in ASSUMPTIONS:
+        if a.kind in per_kind:
+            assert per_kind[a.kind].get(a.name) is a.unverified, (a.kind, a.name)
+        else:
+            assert f"| {a.kind} | {a.name} |" in text, (a.kind, a.name)
+    assert all(NOOP in names for names in per_kind.values())
+    assert sum(len(names) for names in per_kind.values()) == len(
+        [a for a in ASSUMPTIONS if a.kind in per_kind]) + len(per_kind)

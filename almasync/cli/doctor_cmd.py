@@ -33,7 +33,7 @@ def doctor(env_name: str | None, emulator: str | None, config_dir: Path,
     settings = load_settings(config_dir) if env_name else Settings()
     with (connect(settings, env_name, emulator, read_only=True) as conn,
           RecordingClient.like(conn.client) as client):
-        samples, rows = examine(client)
+        samples, rows = examine(client, conn.environment_type)
     click.echo(render_json(rows, conn.label) if fmt == "json"
                else render_text(rows, conn.label), nl=fmt != "json")
     if record_dir is not None:

@@ -464,7 +464,8 @@ def _per_kind() -> Iterator[Assumption]:
     for kind in KNOWN:
         yield Assumption(kind, "fields expected", _FIELDS, fields_expected(kind),
                          unverified=kind in ("license_terms", "open_hours"))
-        yield Assumption(kind, "value types", _TYPES, value_types(kind))
+        yield Assumption(kind, "value types", _TYPES, value_types(kind),
+                         unverified=kind in ("license_terms", "open_hours"))
         if kind in WITH_LISTS:
             yield Assumption(kind, "list shapes", _LISTS, list_shapes(kind))
             yield Assumption(kind, "brief vs full list entries", _BRIEF, brief_entries(kind),
@@ -483,7 +484,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("open_hours", "open-hours record types", "a scope's list holds entries "
                "almasync cannot declare; a write of that scope would not carry them as read",
                open_hours_types, unverified=True),
-    Assumption("integration_profiles", "profile parameter identity (action, name)",
+    Assumption("integration_profiles", "profile parameter identity",
                "a declared parameter that matches such an entry is refused at plan time "
                "(almasync cannot tell which entry it means); others are kept as read",
                profile_parameters),

@@ -32,10 +32,30 @@ class Row:
     unverified: bool = False
 
 
-def check(samples: Samples) -> list[Row]:
-    """Every assumption's verdict on ``samples`` (pure: no call to Alma)."""
-    return [Row(a.kind, a.name, (v := a.check(samples)).status, v.detail, a.meaning,
+def check(samples: Samples, environment: str | None = None) -> list[Row]:
+    """Every assumption's verdict on ``samples`` (pure: no call to Alma). ``environment``
+    is the environment type almasync.yaml declares for the ``--env`` used, if any."""
+    rows = [Row(a.kind, a.name, (v := a.check(samples)).status, v.detail, a.meaning,
                 a.unverified) for a in ASSUMPTIONS]
+    return [_declared_environment(row, samples, environment)
+            if (row.kind, row.assumption) == ("general", "environment_type") else row
+            for row in rows]
+
+
+def _declared_environment(row: Row, samples: Samples, environment: str | None) -> Row:
+    """The institution must also be the environment type almasync.yaml declares."""
+    general = samples.get("general")
+    if environment is None or row.status is not Status.VERIFIED or general is None:
+        return row
+    body = general.objects[0][0].body
+    actual = body.get("environment_type") if isinstance(body, dict) else None
+    actual = actual.get("value") if isinstance(actual, dict) else actual
+    if str(actual).upper() == environment.upper():
+        return Row(row.kind, row.assumption, row.status,
+                   f"{row.detail}, as almasync.yaml declares", row.meaning)
+    return Row(row.kind, row.assumption, Status.CONTRADICTED,
+               f"almasync.yaml declares {environment}, the institution reports {actual}",
+               "apply refuses to write here (exit 5): the key or the URL is the wrong one")
 
 
 def noop_rows(samples: Samples) -> list[Row]:
@@ -75,9 +95,11 @@ def _noop_verdict(outcome: Outcome) -> Verdict:
     return Verdict(Status.VERIFIED, f"{outcome.checked} objects declared as read: {writes}")
 
 
-def examine(client: RecordingClient) -> tuple[Samples, list[Row]]:
+def examine(client: RecordingClient, environment: str | None = None
+            ) -> tuple[Samples, list[Row]]:
+    """Read the sample and judge every assumption on it, the no-op write included."""
     samples = read_samples(client)
-    rows = check(samples)
+    rows = check(samples, environment)
     rows += noop_rows(samples)
     order = {h.kind.config_key: i for i, h in enumerate(ORDER)}
     rank = {"general": -3, "api": -2, "libraries": -1}
