@@ -281,3 +281,41 @@ def test_docs_list_every_assumption_and_which_are_unverified() -> None:
     assert all(NOOP in names for names in per_kind.values())
     assert sum(len(names) for names in per_kind.values()) == len(
         [a for a in ASSUMPTIONS if a.kind in per_kind]) + len(per_kind)
+
+
+def test_a_refused_key_is_4_not_a_sample(almasync: Almasync) -> None:
+    result = almasync("doctor", env={"ALMA_API_KEY": "not-the-key"})
+    assert result.exit_code == ExitCode.UNAVAILABLE, result.stdout
+    assert "not-the-key" not in result.stdout + result.stderr
+
+
+def test_list_entries_without_their_key_are_a_contradiction() -> None:
+    exchanges = []
+    for exchange in read(CAPTURES / "demo"):
+        body = exchange.body
+        if re.fullmatch(r"/conf/libraries/[^/]+/locations", exchange.path):
+            body = {**body, "location": [{k: v for k, v in e.items() if k != "code"}
+                                         for e in body["location"]]}
+        exchanges.append(Exchange(exchange.method, exchange.path, exchange.params, body,
+                                  exchange.status, exchange.headers))
+    with Replay(exchanges) as replay:
+        result = _run(env={"ALMA_API_URL": replay.base_url, "ALMA_API_KEY": replay.api_key})
+    assert result.exit_code == ExitCode.CHANGES, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines()
+                if line.startswith("locations") and "list shapes" in line)
+    assert "contradicted" in line
+    assert "/conf/libraries/MAIN/locations: 2 entries without the field that identifies" in line
+
+
+def test_a_kind_that_fails_on_a_capture_is_a_contradiction_not_a_crash() -> None:
+    from almasync.doctor.run import noop_rows
+    from almasync.doctor.sample import Sample
+
+    listing = Listing(Exchange("GET", "/conf/license-terms", {}, {
+        "license_term": [{"code": "X", "name": 5}], "total_record_count": 1}),
+        "license_term", lambda e: str(e.get("code")), kept={"X"})
+    full = Exchange("GET", "/conf/license-terms/X", {}, ["not", "an", "object"])
+    rows = noop_rows({"license_terms": Sample("license_terms", lists=[listing],
+                                              objects=[(full, {"code": "X"})])})
+    assert [(r.kind, r.status) for r in rows] == [("license_terms", Status.CONTRADICTED)]
+    assert "almasync could not read the sample back or build its write" in rows[0].detail

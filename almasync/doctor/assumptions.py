@@ -289,6 +289,11 @@ def list_shapes(kind: str) -> Check:
             elif value is None and count not in (None, 0, "0"):
                 problems.append(f"{listing.exchange.path}: no {listing.key} but "
                                 f"total_record_count {count}")
+            keyless = [e for e in listing.entries
+                       if not isinstance(e, Mapping) or listing.identify(e) in ("None", "")]
+            if keyless:
+                problems.append(f"{listing.exchange.path}: {len(keyless)} entries without "
+                                "the field that identifies them")
         if problems:
             return contradicted("; ".join(problems[:3]))
         detail = f"{len(listings)} lists"
@@ -454,7 +459,8 @@ _FIELDS = "almasync does not manage it and sends it back as read in every write 
     "no-op write row); tell us, so the emulator and the docs learn it"
 _TYPES = "almasync may misread this value: a plan can show a change that is not one, or " \
     "miss one"
-_LISTS = "almasync may miss entries of this list (it pages by total_record_count)"
+_LISTS = "almasync may miss entries of this list (it pages by total_record_count), or " \
+    "cannot address them"
 _BRIEF = "a plan may compare a list entry that differs from the object"
 WITH_LISTS = ("locations", "code_tables", "mapping_tables", "letters", "license_terms",
               "reminders", "sets", "integration_profiles")

@@ -30,6 +30,13 @@ class Exchange:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+def refusal_of_this_call(exc: AlmaError) -> bool:
+    """Whether Alma refused this one call (a 4xx about it), rather than the key, the quota
+    or the server failing: only such refusals are part of a sample."""
+    return (type(exc).exit_code is AlmaError.exit_code and 400 <= exc.status < 500
+            and exc.status != 429 and exc.code != "HTTP")
+
+
 class RecordingClient(AlmaClient):
     """Reads like any read-only client and records every GET (answers and refusals).
     A PUT, POST or DELETE is kept in :attr:`writes` instead of being refused, and answered
@@ -70,7 +77,7 @@ class RecordingClient(AlmaClient):
         try:
             body = super().request(method, path, params=params)
         except AlmaError as exc:
-            if exc.status >= 500 or exc.status == 429 or exc.code in ("HTTP",):
+            if not refusal_of_this_call(exc):
                 raise
             refusal = {"errorsExist": True, "errorList": {"error": [
                 {"errorCode": exc.code, "errorMessage": exc.alma_message}]}}

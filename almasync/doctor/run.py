@@ -8,12 +8,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from almasync.doctor import captures
-from almasync.doctor.assumptions import ASSUMPTIONS, Status, Verdict
+from almasync.doctor.assumptions import ASSUMPTIONS, Assumption, Status, Verdict
 from almasync.doctor.client import Exchange, RecordingClient
 from almasync.doctor.noop import Outcome, check_kind
 from almasync.doctor.sample import Samples, capture, read_samples
 from almasync.doctor.sanitise import Sanitiser
-from almasync.errors import AlmasyncError
+from almasync.errors import AlmaError
 from almasync.kinds import ORDER
 from almasync.kinds.references import References
 
@@ -35,11 +35,20 @@ class Row:
 def check(samples: Samples, environment: str | None = None) -> list[Row]:
     """Every assumption's verdict on ``samples`` (pure: no call to Alma). ``environment``
     is the environment type almasync.yaml declares for the ``--env`` used, if any."""
-    rows = [Row(a.kind, a.name, (v := a.check(samples)).status, v.detail, a.meaning,
+    rows = [Row(a.kind, a.name, (v := _judged(a, samples)).status, v.detail, a.meaning,
                 a.unverified) for a in ASSUMPTIONS]
     return [_declared_environment(row, samples, environment)
             if (row.kind, row.assumption) == ("general", "environment_type") else row
             for row in rows]
+
+
+def _judged(assumption: Assumption, samples: Samples) -> Verdict:
+    """The check's verdict; an answer the check cannot even read contradicts it."""
+    try:
+        return assumption.check(samples)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        return Verdict(Status.CONTRADICTED, f"an answer has a shape the check cannot read "
+                       f"({type(exc).__name__}: {exc})")
 
 
 def _declared_environment(row: Row, samples: Samples, environment: str | None) -> Row:
@@ -62,7 +71,7 @@ def noop_rows(samples: Samples) -> list[Row]:
     """The no-op write over the sampled objects: the sample, trimmed as ``--record``
     writes it, is replayed on loopback, and each kind's update runs against the replay
     with a client that keeps its writes (see :mod:`almasync.doctor.noop`)."""
-    from almasync.emulator.replay import Replay
+    from almasync.emulator.replay import NOT_RECORDED, Replay
 
     rows = []
     with Replay([exchange for _, exchange in capture(samples)]) as replay:
@@ -75,9 +84,16 @@ def noop_rows(samples: Samples) -> list[Row]:
                 continue
             try:
                 outcome = check_kind(client, handler, refs)
-            except AlmasyncError as exc:
-                rows.append(Row(kind, NOOP, Status.NOT_SEEN, f"could not be replayed: {exc}",
-                                NOOP_MEANING))
+            except AlmaError as exc:
+                if exc.code != NOT_RECORDED:
+                    raise
+                rows.append(Row(kind, NOOP, Status.NOT_SEEN, "the kind reads more than the "
+                                f"sample holds ({exc.alma_message})", NOOP_MEANING))
+                continue
+            except Exception as exc:  # almasync's own code failed on this data
+                rows.append(Row(kind, NOOP, Status.CONTRADICTED, "almasync could not read "
+                                f"the sample back or build its write ({type(exc).__name__}: "
+                                f"{exc})", NOOP_MEANING))
                 continue
             verdict = _noop_verdict(outcome)
             rows.append(Row(kind, NOOP, verdict.status, verdict.detail, NOOP_MEANING))

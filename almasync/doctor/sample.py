@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from almasync.alma.client import PAGE_SIZE
-from almasync.doctor.client import Exchange, RecordingClient
+from almasync.doctor.client import Exchange, RecordingClient, refusal_of_this_call
 from almasync.errors import AlmaError
 from almasync.kinds.letter import LETTER_TYPES
 from almasync.kinds.reminder import ENTITY_TYPES, WINDOW
@@ -81,7 +81,7 @@ class _Reader:
         try:
             self.client.get(path, params)
         except AlmaError as exc:
-            if exc.status >= 500 or exc.status == 429 or not self.client.reads \
+            if not refusal_of_this_call(exc) or not self.client.reads \
                     or self.client.reads[-1].path != path:
                 raise
             self.sample(kind).refused.append(self.client.reads[-1])
@@ -102,7 +102,11 @@ class _Reader:
         """Read the first ``count`` entries of a listing in full."""
         read = []
         for entry in [e for e in listing.entries if isinstance(e, Mapping)][:count]:
-            exchange = self.get(kind, path_of(entry))
+            try:
+                path = path_of(entry)
+            except KeyError:
+                continue  # an entry without its key field: the checks report its shape
+            exchange = self.get(kind, path)
             if exchange is None:
                 continue
             listing.kept.add(listing.identify(entry))

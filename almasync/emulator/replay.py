@@ -25,6 +25,8 @@ from almasync.doctor.client import Exchange
 
 API_PREFIX = "/almaws/v1"
 DEFAULT_KEY = "replay-key"
+#: The error code of a call the replay has no recording of.
+NOT_RECORDED = "REPLAY_NOT_RECORDED"
 _PAGING = ("limit", "offset")
 
 
@@ -169,7 +171,7 @@ class Replay:
                 return _answer(body, 200, listing.headers)
         if found is None:
             query = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-            return _error(400, "REPLAY_NOT_RECORDED", f"not recorded: GET {path}"
+            return _error(400, NOT_RECORDED, f"not recorded: GET {path}"
                           + (f"?{query}" if query else ""))
         try:
             offset = int(params.get("offset", "0"))
