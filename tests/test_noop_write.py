@@ -90,3 +90,45 @@ def test_dated_standard_hours_are_written_back_as_read() -> None:
         found = outcomes(replay.base_url, replay.api_key)
     hours = next(o for o in found if o.kind is Kind.OPEN_HOURS)
     assert hours.checked and hours.findings == []
+
+
+def test_empty_codes_may_be_left_out_and_one_element_is_one_element() -> None:
+    live = {"code": "A", "call_number_type": {"value": "", "desc": None}, "note": None,
+            "row": {"code": "X"}}
+    assert difference(without_alma_fields(Kind.LOCATION, live),
+                      {"code": "A", "row": [{"code": "X"}]}) is None
+    assert difference({"row": [{"code": "X"}]}, {"row": {"code": "Y"}}) == (
+        'row.code: "X" live, "Y" written')
+    assert difference({"type": {"value": "OPEN"}}, {}) == "type: left out of the write"
+
+
+def _lists_of_one_as_bare_objects(value: Any) -> Any:
+    """Every one-element list of a body as the bare object (FACTS §8: real Alma may)."""
+    if isinstance(value, dict):
+        return {k: _lists_of_one_as_bare_objects(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_lists_of_one_as_bare_objects(v) for v in value]
+        return items[0] if len(items) == 1 and isinstance(items[0], dict) else items
+    return value
+
+
+@pytest.mark.xfail(strict=True, reason="a one-element list that arrives as a bare object "
+                   "is read as the object's keys by the client's list reading; issue 9 "
+                   "item 5 reads it as a list everywhere, in one place")
+def test_one_element_lists_as_bare_objects_are_written_back_as_read() -> None:
+    folder = next(p for p in capture_folders() if p.name == "demo")
+    exchanges = [Exchange(e.method, e.path, e.params,
+                          _lists_of_one_as_bare_objects(_first_only(e.body)), e.status,
+                          e.headers) for e in read(folder)]
+    with Replay(exchanges) as replay:
+        found = outcomes(replay.base_url, replay.api_key)
+    assert [f.message for o in found for f in o.findings] == []
+    assert {o.kind for o in found if o.checked} == {h.kind for h in ORDER}
+
+
+def _first_only(body: Any) -> Any:
+    """A list answer cut to its first entry (an institution with one set, one profile...)."""
+    if not isinstance(body, dict) or "total_record_count" not in body:
+        return body
+    return {k: (v[:1] if isinstance(v, list) else v) for k, v in body.items()
+            } | {"total_record_count": min(1, int(body["total_record_count"]))}
