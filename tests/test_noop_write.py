@@ -132,3 +132,11 @@ def _first_only(body: Any) -> Any:
         return body
     return {k: (v[:1] if isinstance(v, list) else v) for k, v in body.items()
             } | {"total_record_count": min(1, int(body["total_record_count"]))}
+
+
+def test_without_values_a_finding_names_the_place_only() -> None:
+    live = {"parameter": [{"name": {"value": "ftp_password"}, "value": "live-secret"}]}
+    sent = {"parameter": [{"name": {"value": "ftp_password"}, "value": "other-secret"}]}
+    found = difference(live, sent, values=False)
+    assert found == "parameter[0].value: the value written is not the live one"
+    assert difference({}, {"x": "new-secret"}, values=False) == "x: added by the write"

@@ -111,10 +111,12 @@ def is_empty(value: Any) -> bool:
                              and value.get("value") in (None, ""))
 
 
-def difference(expected: Any, sent: Any, where: str = "") -> str | None:
+def difference(expected: Any, sent: Any, where: str = "", values: bool = True) -> str | None:
     """The first place two JSON values differ, e.g. ``row[3].enabled: true -> "true"``.
     A bare object and a list of that one object are the same (Alma's JSON gives one
-    element either way); an empty value (:func:`is_empty`) may be left out."""
+    element either way); an empty value (:func:`is_empty`) may be left out. Without
+    ``values`` the answer names the place only (doctor's output never quotes a value: it
+    may be a credential)."""
     if isinstance(expected, Mapping) and isinstance(sent, list) and len(sent) == 1:
         sent = sent[0]
     elif isinstance(sent, Mapping) and isinstance(expected, list) and len(expected) == 1:
@@ -126,8 +128,9 @@ def difference(expected: Any, sent: Any, where: str = "") -> str | None:
                     continue
                 return f"{where}{name}: left out of the write"
             if name not in expected:
-                return f"{where}{name}: added by the write ({json.dumps(sent[name])})"
-            found = difference(expected[name], sent[name], f"{where}{name}.")
+                added = f" ({json.dumps(sent[name])})" if values else ""
+                return f"{where}{name}: added by the write{added}"
+            found = difference(expected[name], sent[name], f"{where}{name}.", values)
             if found:
                 return found
         return None
@@ -135,36 +138,38 @@ def difference(expected: Any, sent: Any, where: str = "") -> str | None:
         if len(expected) != len(sent):
             return f"{where.rstrip('.')}: {len(expected)} entries live, {len(sent)} written"
         for index, (a, b) in enumerate(zip(expected, sent, strict=True)):
-            found = difference(a, b, f"{where.rstrip('.')}[{index}].")
+            found = difference(a, b, f"{where.rstrip('.')}[{index}].", values)
             if found:
                 return found
         return None
     if expected != sent:
+        if not values:
+            return f"{where.rstrip('.')}: the value written is not the live one"
         return f"{where.rstrip('.')}: {json.dumps(expected)} live, {json.dumps(sent)} written"
     return None
 
 
 def check_kind(client: RecordingClient, handler: KindHandler, refs: References,
-               keys: set[Key] | None = None) -> Outcome:
-    """Read every live resource of a kind (or those of ``keys``), declare each exactly as
-    read, run the kind's update and compare every write it would send with what was read."""
+               values: bool = True) -> Outcome:
+    """Read every live resource of a kind, declare each exactly as
+    read, run the kind's update and compare every write it would send with what was read
+    (findings quote the values that differ unless ``values`` is false)."""
     outcome = Outcome(handler.kind)
     live = handler.read_live(client, LiveQuery({}, everything=True, detail=True), refs)
     for key in sorted(live):
-        if keys is not None and key not in keys:
-            continue
         outcome.checked += 1
         start = len(client.writes)
         handler.update(client, key, declarable(handler, live[key]))
         for write in client.writes[start:]:
             outcome.writes += 1
-            problem = _judge(handler.kind, write, client.reads)
+            problem = _judge(handler.kind, write, client.reads, values)
             if problem:
                 outcome.findings.append(Finding(handler.kind, key, problem))
     return outcome
 
 
-def _judge(kind: Kind, write: Exchange, reads: list[Exchange]) -> str | None:
+def _judge(kind: Kind, write: Exchange, reads: list[Exchange],
+           values: bool = True) -> str | None:
     if write.method != "PUT":
         return f"{write.method} {write.path}: a declaration of what is live sent a {write.method}"
     read = next((r for r in reversed(reads) if _same_target(write, r)), None)
@@ -172,7 +177,7 @@ def _judge(kind: Kind, write: Exchange, reads: list[Exchange]) -> str | None:
         return f"PUT {write.path}: written without being read first"
     if not isinstance(write.body, Mapping):
         return None if write.body == read.body else f"PUT {write.path}: the body differs"
-    found = difference(without_alma_fields(kind, read.body), write.body)
+    found = difference(without_alma_fields(kind, read.body), write.body, values=values)
     return f"PUT {write.path}: {found}" if found else None
 
 
