@@ -319,3 +319,11 @@ def test_a_kind_that_fails_on_a_capture_is_a_contradiction_not_a_crash() -> None
                                               objects=[(full, {"code": "X"})])})
     assert [(r.kind, r.status) for r in rows] == [("license_terms", Status.CONTRADICTED)]
     assert "almasync could not read the sample back or build its write" in rows[0].detail
+
+
+def test_record_refuses_a_folder_that_is_not_empty(almasync: Almasync, tmp_path: Path) -> None:
+    (tmp_path / "old.json").write_text("{}")
+    result = almasync("doctor", "--record", str(tmp_path))
+    assert result.exit_code == ExitCode.USAGE
+    assert "not empty" in result.stderr
+    assert almasync.emu.requests == []

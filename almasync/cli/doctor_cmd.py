@@ -12,7 +12,7 @@ from almasync.config.loader import load_settings
 from almasync.config.settings import Settings
 from almasync.doctor.client import RecordingClient
 from almasync.doctor.run import examine, exit_status, record, render_json, render_text
-from almasync.errors import ExitCode
+from almasync.errors import ExitCode, UsageError
 
 
 @click.command()
@@ -30,6 +30,9 @@ def doctor(env_name: str | None, emulator: str | None, config_dir: Path,
 
     Read-only: sends nothing but GET. Exits 0 when nothing is contradicted, 2 when
     something is, 4 when Alma cannot be reached."""
+    if record_dir is not None and record_dir.is_dir() and any(record_dir.iterdir()):
+        raise UsageError(f"--record {record_dir}: the folder is not empty; record into a new "
+                         "folder (a recording is a whole, consistent sample)")
     settings = load_settings(config_dir) if env_name else Settings()
     with (connect(settings, env_name, emulator, read_only=True) as conn,
           RecordingClient.like(conn.client) as client):
