@@ -20,6 +20,9 @@ PREFIX = "redacted-"
 PERSONAL = frozenset({"created_by", "last_modified_by", "modified_by", "updated_by",
                       "full_name", "first_name", "last_name", "middle_name", "user_name",
                       "primary_id", "contact_person", "operator", "owner_name"})
+#: Words that make a field or a profile parameter personal wherever they occur in its name
+#: (``ftp_username``, ``login``, ``contact_person``).
+PERSONAL_WORDS = ("username", "userid", "login", "contact", "operator")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 HOST = re.compile(r"(?<![A-Za-z0-9@._-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                   r"[A-Za-z]{2,24}(?![A-Za-z0-9_-])")
@@ -79,23 +82,34 @@ class Sanitiser:
         return self.marker(what, str(value))
 
     def clean(self, data: Any) -> Any:
-        """``data`` with every credential, person, e-mail address and host replaced."""
+        """``data`` with every credential, person, e-mail address and host replaced. A
+        field is judged by its name; an entry ``{name: N, value: V}`` (a profile
+        parameter) has its value judged by N."""
         if isinstance(data, Mapping):
             out: dict[str, Any] = {}
-            credential_entry = is_credential(_plain(data.get("name"))) and "value" in data
+            entry = what_holds(_plain(data.get("name"))) if "value" in data else None
             for key, value in data.items():
-                if (credential_entry and key == "value") or is_credential(key):
-                    out[key] = self.value("secret", value)
-                elif key in PERSONAL:
-                    out[key] = self.value("person", value)
-                else:
-                    out[key] = self.clean(value)
+                what = entry if key == "value" and entry else what_holds(key)
+                out[key] = self.value(what, value) if what else self.clean(value)
             return out
         if isinstance(data, list):
             return [self.clean(item) for item in data]
         if isinstance(data, str):
             return self.text(data)
         return data
+
+
+def what_holds(name: Any) -> str | None:
+    """What a field or parameter called ``name`` holds: "secret" (a credential), "person"
+    (who did something, a login, a contact), or None (judge the text itself)."""
+    if not isinstance(name, str):
+        return None
+    if is_credential(name):
+        return "secret"
+    squashed = re.sub(r"[^a-z]", "", name.lower())
+    if name in PERSONAL or any(word in squashed for word in PERSONAL_WORDS):
+        return "person"
+    return None
 
 
 def _plain(value: Any) -> Any:
