@@ -182,6 +182,7 @@ def test_record_leaves_no_secret_and_no_person_behind(recorded: tuple[Path, Any,
                                               "license_terms"}
     assert f"Recorded {len(files)} responses under {folder}" in result.stderr
     text = "\n".join(p.read_text(encoding="utf-8") for p in files)
+    text += result.stdout + result.stderr
     for private in (SECRET, key, PERSON, EMAIL_ADDRESS, FTP_HOST, "uni-example"):
         assert private not in text
     for path in files:
