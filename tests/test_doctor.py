@@ -339,3 +339,12 @@ def test_record_refuses_a_folder_that_is_not_empty(almasync: Almasync, tmp_path:
     assert result.exit_code == ExitCode.USAGE
     assert "not empty" in result.stderr
     assert almasync.emu.requests == []
+
+
+def test_an_empty_institution_is_mostly_not_seen_and_nothing_contradicted() -> None:
+    result = _run("--emulator", "empty", "--format", "json")
+    assert result.exit_code == ExitCode.OK, result.stdout + result.stderr
+    rows = _rows(result.stdout)
+    assert rows[("locations", "fields replayed in a write")] == "not seen"
+    assert rows[("general", "environment_type")] == "verified"
+    assert "contradicted" not in rows.values()
