@@ -344,9 +344,11 @@ def open_hours_types(samples: Samples) -> Verdict:
         for entry in _entries(body, "open_hour"):
             if not isinstance(entry, Mapping):
                 continue
-            code = str(_plain(entry.get("type")))
-            seen[code] = seen.get(code, 0) + 1
-            if code not in known:
+            code = _plain(entry.get("type"))
+            seen[str(code)] = seen.get(str(code), 0) + 1
+            if not isinstance(code, str) or not code:
+                problems.append(f"{label}: an entry without a type code")
+            elif known is not None and code not in known:
                 problems.append(f"{label}: an entry of type {code}")
             elif code == "WEEK" and "day" not in entry:
                 problems.append(f"{label}: a WEEK entry without day")
@@ -357,10 +359,11 @@ def open_hours_types(samples: Samples) -> Verdict:
     return verified("types seen: " + ", ".join(f"{k} ({v})" for k, v in sorted(seen.items())))
 
 
-def _open_hour_types() -> frozenset[str]:
-    annotation = OpenHourEntry.model_fields["type"].annotation
-    return frozenset(str(arg) for arg in typing.get_args(annotation)) or frozenset(
-        {"WEEK", "EXCEPTION"})
+def _open_hour_types() -> frozenset[str] | None:
+    """The type codes a file may declare, or None when it may declare any code (events
+    take their code from what Alma shows)."""
+    args = typing.get_args(OpenHourEntry.model_fields["type"].annotation)
+    return frozenset(args) if args and all(isinstance(a, str) for a in args) else None
 
 
 def profile_parameters(samples: Samples) -> Verdict:

@@ -3,9 +3,9 @@
 Rule one of PRODUCT.md §4 is "keep what you do not manage": a write carries back every live
 field and entry the file does not declare. Its sharpest form is a declaration of nothing
 new: the write a kind builds for it must be the live object minus what Alma owns (``link``,
-the ``desc`` labels of coded values, stamps), unchanged; or no write at all. Two liberties,
-both Alma's own: an empty coded value may be left out, and one element may travel as a
-list of one or as a bare object.
+the ``desc`` labels of coded values, stamps), unchanged; or no write at all. What Alma owns
+may be sent back or left out alike. Two more liberties, both Alma's own: an empty coded
+value may be left out, and one element may travel as a list of one or as a bare object.
 
 The kinds' own update code builds the bodies. A
 :class:`~almasync.doctor.client.RecordingClient` reads from Alma (or the emulator, or a
@@ -39,10 +39,11 @@ OWNED_BY_ALMA: Mapping[Kind, frozenset[str]] = {
 _NOT_DECLARABLE = frozenset({"customized", "id"})
 
 
-def without_alma_fields(kind: Kind, payload: Any) -> Any:
-    """What a write of ``payload`` must hold: no ``link`` anywhere, no ``desc`` label of a
-    coded value, none of the fields Alma owns for ``kind``; for open hours only the scope's
-    own entries (inherited ones belong to the institution)."""
+def alma_labels_removed(kind: Kind, payload: Any) -> Any:
+    """``payload`` without what Alma owns and derives: ``link`` anywhere, the ``desc``
+    label of a coded value, the fields of :data:`OWNED_BY_ALMA`, and the ``inherited``
+    mark of open-hours entries. A write may carry them back or leave them out alike, so
+    both sides are compared without them."""
     def walk(value: Any) -> Any:
         if isinstance(value, Mapping):
             coded = "value" in value
@@ -57,12 +58,22 @@ def without_alma_fields(kind: Kind, payload: Any) -> Any:
             out.pop(name, None)
         if kind is Kind.OPEN_HOURS and "open_hour" in out:
             entries = out["open_hour"]
-            entries = entries if isinstance(entries, list) else [entries]
-            out["open_hour"] = [e for e in entries if not (
-                isinstance(e, Mapping) and str(e.get("inherited")).lower() == "true")]
-            for entry in out["open_hour"]:
-                entry.pop("inherited", None)
+            out["open_hour"] = [{k: v for k, v in e.items() if k != "inherited"}
+                                if isinstance(e, Mapping) else e
+                                for e in (entries if isinstance(entries, list) else [entries])]
     return out
+
+
+def without_alma_fields(kind: Kind, payload: Any) -> Any:
+    """What a write of ``payload`` must hold (compared after :func:`alma_labels_removed`):
+    for open hours only the scope's own entries, since inherited ones belong to the
+    institution and are never written into a library's list."""
+    if kind is Kind.OPEN_HOURS and isinstance(payload, Mapping) and "open_hour" in payload:
+        entries = payload["open_hour"]
+        payload = {**payload, "open_hour": [
+            e for e in (entries if isinstance(entries, list) else [entries])
+            if not (isinstance(e, Mapping) and str(e.get("inherited")).lower() == "true")]}
+    return alma_labels_removed(kind, payload)
 
 
 def declarable(handler: KindHandler, fields: Fields) -> dict[str, Any]:
@@ -177,7 +188,8 @@ def _judge(kind: Kind, write: Exchange, reads: list[Exchange],
         return f"PUT {write.path}: written without being read first"
     if not isinstance(write.body, Mapping):
         return None if write.body == read.body else f"PUT {write.path}: the body differs"
-    found = difference(without_alma_fields(kind, read.body), write.body, values=values)
+    found = difference(without_alma_fields(kind, read.body),
+                       alma_labels_removed(kind, write.body), values=values)
     return f"PUT {write.path}: {found}" if found else None
 
 
