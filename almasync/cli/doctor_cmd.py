@@ -15,7 +15,8 @@ from almasync.doctor.run import examine, exit_status, record, render_json, rende
 from almasync.errors import ExitCode, UsageError
 
 
-@click.command()
+@click.command(epilog="\b\nExample:\n  almasync doctor --env sandbox --config config/\n"
+                      "  almasync doctor --env sandbox --record captures/my-institution")
 @target
 @click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True,
