@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from almasync.doctor.sample import Listing, Sample, Samples
+from almasync.doctor.sample import Listing, Samples
 from almasync.kinds import HANDLERS
 from almasync.kinds.open_hours import OpenHourEntry
 from almasync.model import Kind
@@ -175,18 +175,19 @@ ENVIRONMENT_TYPES = ("PRODUCTION", "SANDBOX")
 PAGED = ("sets", "integration_profiles", "reminders")
 
 
-def _name(sample: Sample, exchange_body: Mapping[str, Any]) -> str:
+def _name(body: Mapping[str, Any], kind: str) -> str:
+    """What an object is called in a row: its code, name or id."""
     for field in ("code", "name", "id"):
-        if exchange_body.get(field):
-            return str(exchange_body[field])
-    return sample.kind
+        if body.get(field):
+            return str(body[field])
+    return kind
 
 
 def _objects(samples: Samples, kind: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     sample = samples.get(kind)
     for exchange, _ in (sample.objects if sample else []):
         if isinstance(exchange.body, Mapping):
-            label = exchange.params.get("scope") or _name(sample, exchange.body)  # type: ignore[arg-type]
+            label = exchange.params.get("scope") or _name(exchange.body, kind)
             yield str(label), exchange.body
 
 
@@ -324,7 +325,7 @@ def brief_entries(kind: str) -> Check:
         differ: list[str] = []
         for full, entry in pairs:
             left_out |= {name for name in full if name not in entry and name != "xsl"}
-            differ += [f"{_name(sample, full)}: {name}" for name in entry  # type: ignore[arg-type]
+            differ += [f"{_name(full, kind)}: {name}" for name in entry
                        if name in full and name != "link" and not _same(entry[name], full[name])]
         if differ:
             return contradicted("list entries and full objects disagree on "
