@@ -114,19 +114,19 @@ SHAPE_NAMES: dict[Shape, str] = {
 
 @dataclass(frozen=True)
 class Known:
-    """The fields of a kind's full object almasync knows: those its files declare
-    (``managed``, from the kind's model), those it reads or keeps as read (``kept``), and
-    the shape each field must have. ``rows`` applies to the entries of ``row`` (tables)."""
+    """The fields of a kind's full object almasync knows: those its files declare (from
+    the model of ``kind``; tables and open hours declare rows and entries, not the object's
+    fields), those it reads or keeps as read (``kept``), and the shape each field must have
+    (``row.enabled`` is a field of each entry of ``row``)."""
 
     kind: Kind | None
     kept: frozenset[str]
     shapes: Mapping[str, Shape]
-    managed_extra: frozenset[str] = frozenset()
 
     @property
     def fields(self) -> frozenset[str]:
         managed = frozenset(HANDLERS[self.kind].model.model_fields) if self.kind else frozenset()
-        return managed | self.managed_extra | self.kept
+        return managed | self.kept
 
 
 TABLE_TOP = frozenset({"name", "description", "sub_system", "patron_facing", "language",
