@@ -30,12 +30,18 @@ class AlmasyncGroup(click.Group):
 @click.group(cls=AlmasyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="almasync")
 @click.option("-v", "--verbose", is_flag=True, help="Log HTTP calls and details to stderr.")
-def cli(verbose: bool) -> None:
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="How long one call may wait for Alma's answer (default: "
+                   "$ALMASYNC_TIMEOUT, else 30).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, timeout: float | None) -> None:
     """Keep an Ex Libris Alma institution's configuration in git."""
+    ctx.obj = {"timeout": timeout}
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not verbose:
-        logging.getLogger("urllib3").setLevel(logging.WARNING)
+        # urllib3 warns of each retry with raw reprs; almasync says it in its own words.
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 for command in (validate, plan, drift, apply, rollback, export, schema, jobs):
