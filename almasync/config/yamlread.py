@@ -162,9 +162,10 @@ class _Converter:
                                           "be a plain value"))
         try:
             value = self.constructor.construct_object(node, deep=True)
-        except (ValueError, YAMLError) as exc:
-            raise YamlSyntaxError(Problem(self.mark(node), f"invalid value {node.value!r}: "
-                                          f"{exc}")) from exc
+        except (ValueError, YAMLError):
+            # e.g. 2026-13-01 looks like a date but is none: keep the text, so the field's
+            # own check reports it beside every other problem of the file.
+            return str(node.value)
         if isinstance(value, dt.datetime | dt.date):
             return value.isoformat()
         return value
