@@ -24,6 +24,7 @@ from almasync.config.yamllimits import MAX_BYTES, YamlLimitError, decode, watch
 from almasync.errors import Mark, Problem
 
 NodePath = tuple[str | int, ...]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -168,6 +169,13 @@ class _Converter:
             return str(node.value)
         if isinstance(value, dt.datetime | dt.date):
             return value.isoformat()
+        if isinstance(value, str) and _SURROGATE.search(value):
+            # "\ud83d\ude00" (JSON's escape of one character outside the BMP) is two
+            # code points to YAML: join each pair, as a JSON reader would.
+            try:
+                return value.encode("utf-16", "surrogatepass").decode("utf-16")
+            except UnicodeDecodeError:
+                return value  # a lone surrogate: the field's check reports it
         return value
 
 

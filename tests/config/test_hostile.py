@@ -128,3 +128,9 @@ def test_export_quotes_every_string_another_reader_could_retype() -> None:
     old = YAML(typ="safe", pure=True)
     old.version = (1, 1)
     assert old.load(text)["values"] == AMBIGUOUS
+
+
+def test_json_escapes_of_one_character_outside_the_bmp_are_joined(tmp_path: Path) -> None:
+    path = tmp_path / "emoji.yaml"
+    path.write_text('a: "\\ud83d\\ude00 ok"\nb: "\\ud800"\n', encoding="utf-8")
+    assert read_yaml(path, "emoji.yaml").data == {"a": "\U0001F600 ok", "b": "\ud800"}
