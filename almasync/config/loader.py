@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from almasync.config.settings import SETTINGS_FILE, Settings
-from almasync.config.validation import validate_model
+from almasync.config.validation import did_you_mean, validate_model
 from almasync.config.yamlread import NodePath, YamlDoc, YamlSyntaxError, read_yaml
 from almasync.errors import ConfigError, Mark, Problem
 from almasync.kinds import BY_CONFIG_KEY, HANDLERS
@@ -90,6 +90,11 @@ def load_config(root: Path, env: str | None = None) -> DesiredState:
                 collector.add_file(read_yaml(path, str(path), root))
             except YamlSyntaxError as exc:
                 collector.problems.append(exc.problem)
+    if not files and not (settings and settings.prune):
+        # A misspelt or empty folder must not pass as "nothing declared"; a tree of
+        # settings alone that prunes says so on purpose (everything in scope goes).
+        collector.problems.append(Problem(None, f"{root}: no resource files (*.yaml) in this "
+                                          "folder; give the folder that holds the config"))
     collector.validate()
     for kind, resources in collector.found.items():
         collector.problems.extend(HANDLERS[kind].check(resources))
@@ -159,9 +164,12 @@ class _Collector:
         for top, node in doc.data.items():
             handler = BY_CONFIG_KEY.get(str(top))
             if handler is None:
-                self.problems.append(Problem(doc.mark((top,)), f"unknown kind {top!r}; known "
-                                             "kinds: " + ", ".join(BY_CONFIG_KEY)))
+                hint = did_you_mean(top, BY_CONFIG_KEY) or ("; known kinds: "
+                                                             + ", ".join(BY_CONFIG_KEY))
+                self.problems.append(Problem(doc.mark((top,)), f"unknown kind {top!r}{hint}"))
                 continue
+            if node is None:
+                continue  # an empty section declares nothing
             for item in handler.declared(node, (top,), doc):
                 if isinstance(item, Problem):
                     self.problems.append(item)

@@ -62,11 +62,12 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     assert "applied  + location MAIN/NEWBOOKS" in applied.stdout
     assert "Apply: 2 applied, 0 failed, 0 skipped." in applied.stdout
 
-    store = almasync.emu.store
+    before = len(almasync.emu.requests)
     again = almasync.plan_json(root)
     assert again["changes"] == [], again
-    detail = almasync.emu.requests
-    assert store is almasync.emu.store and detail
+    assert again["summary"] == {"create": 0, "update": 0, "delete": 0}
+    second = almasync.emu.requests[before:]
+    assert second and {r.method for r in second} == {"GET"}
 
 
 def test_update_keeps_undeclared_fields(almasync: Almasync, config: Any) -> None:
