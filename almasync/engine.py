@@ -80,21 +80,24 @@ def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Targe
     """Diff every kind that was read, order the changes, keep the targeted ones."""
     targets = list(targets)
     changes: list[Change] = []
+    alma_only: list[Change] = []  # read-only kinds: shown, never written
     strays: list[tuple[Kind, Key]] = []
     for kind, live_kind in live.items():
         handler = HANDLERS[kind]
         found = diff_kind(handler, desired.of(kind), live_kind,
                           desired.settings.prune_rule(kind))
-        changes.extend(found)
+        (alma_only if handler.read_only else changes).extend(found)
         deleted = {c.key for c in found if c.action is Action.DELETE}
         strays.extend((kind, key) for key in unmanaged(desired.of(kind), live_kind)
                       if key not in deleted and not handler.is_default(key, live_kind[key]))
     if targets:
         changes = [c for c in changes if any(t.admits(c.kind, c.key) for t in targets)]
+        alma_only = [c for c in alma_only if any(t.admits(c.kind, c.key) for t in targets)]
     changes.sort(key=lambda c: order_key(c, rank(c.kind)))
+    alma_only.sort(key=lambda c: order_key(c, rank(c.kind)))
     counts = {kind: len(resources) for kind, resources in live.items()}
     return Plan(tuple(changes), tuple(sorted(strays, key=lambda s: (rank(s[0]), s[1]))),
-                counts, dict(target_info or {}))
+                counts, dict(target_info or {}), alma_only=tuple(alma_only))
 
 
 def read_touched(client: AlmaClient, plan: Plan) -> dict[Kind, Mapping[Key, Fields]]:
