@@ -24,8 +24,8 @@ READ_ONLY_KEYS = {h.kind.config_key for h in ORDER if h.read_only}
 
 
 def test_the_read_only_kinds() -> None:
-    assert READ_ONLY_KEYS == {"libraries", "circulation_desks", "departments", "printers",
-                              "deposit_profiles", "import_profiles", "general"}
+    assert {"libraries", "circulation_desks", "departments", "printers",
+                              "deposit_profiles", "import_profiles", "general"} == READ_ONLY_KEYS
     assert all(not h.prune_supported for h in ORDER if h.read_only)
 
 
