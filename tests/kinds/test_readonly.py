@@ -138,3 +138,64 @@ def test_unknown_fields_and_libraries_are_located(almasync: Almasync, config: An
     assert "ro.yaml:3:5: departments.ACQ_DEPT.served_libraries: library 'NOPE' does not " \
            "exist in Alma" in result.stderr
     assert "ro.yaml:6:5: circulation desk 'DESK' is under library 'ATTIC'" in result.stderr
+
+
+def test_a_fulfillment_unit_alma_lacks_is_located(almasync: Almasync, config: Any) -> None:
+    root = config({"locations.yaml": """\
+locations:
+  MAIN:
+    STACKS:
+      name: Main Stacks
+      type: OPEN
+      fulfillment_unit: DEFAULT_FU
+    NEWBOOKS:
+      name: New Books
+      type: OPEN
+      fulfillment_unit: NO_SUCH_FU
+"""})
+    result = almasync("plan", str(root))
+    assert result.exit_code == ExitCode.INVALID_CONFIG, result.stdout
+    assert (f"{root / 'locations.yaml'}:10:7: locations.MAIN.NEWBOOKS.fulfillment_unit: "
+            "'NO_SUCH_FU' is not a fulfillment unit of any location in Alma (units in use: "
+            "DEFAULT_FU") in result.stderr
+    assert "NEWBOOKS" not in result.stderr.replace("locations.MAIN.NEWBOOKS", "")
+    assert almasync.writes() == []
+    fixed = config({"locations.yaml": (root / "locations.yaml").read_text()
+                    .replace("NO_SUCH_FU", "DEFAULT_FU")})
+    assert almasync("plan", str(fixed)).exit_code == ExitCode.OK
+
+
+def test_desk_codes_in_mapping_tables_are_checked(almasync: Almasync, config: Any) -> None:
+    root = config({"m.yaml": """\
+mapping_tables:
+  CirculationDeskMapping:
+    key: [column0, column1]
+    rows:
+      - {column0: SELFCHECK1, column1: MAIN, column2: RESERVES_DESK}
+      - {column0: SELFCHECK2, column1: LAW, column2: RESERVES_DESK}
+      - {column0: SELFCHECK3, column1: ATTIC, column2: DESK}
+"""})
+    result = almasync("plan", str(root))
+    assert result.exit_code == ExitCode.INVALID_CONFIG, result.stdout
+    err = result.stderr
+    assert (f"{root / 'm.yaml'}:4:5: mapping_tables.CirculationDeskMapping.rows.1.column2: "
+            "'RESERVES_DESK' is not a circulation desk of library 'LAW' (desks: LAW_DESK)"
+            ) in err
+    assert "rows.2.column1: library 'ATTIC' does not exist in Alma" in err
+    assert "rows.0" not in err
+
+
+def test_a_post_apply_profile_alma_lacks_is_located(almasync: Almasync,
+                                                     config: Any) -> None:
+    settings = """\
+post_apply:
+  - profile_id: "6200000010005501"
+  - profile_id: "6100000010005501"
+  - profile_id: "999"
+"""
+    root = config({"almasync.yaml": settings, "desks.yaml": DESK})
+    result = almasync("plan", str(root))
+    assert result.exit_code == ExitCode.INVALID_CONFIG, result.stdout
+    assert (f"{root / 'almasync.yaml'}:4:17: almasync.post_apply.2.profile_id: '999' is "
+            "neither an import profile nor an integration profile in Alma") in result.stderr
+    assert "post_apply.0" not in result.stderr and "post_apply.1" not in result.stderr
