@@ -10,6 +10,7 @@ from typing import Any
 from almasync.config.schema import resource_schema, settings_schema
 from almasync.errors import ExitCode
 from almasync.kinds import ORDER
+from almasync.kinds.readonly.departments import DepartmentHandler
 from tests.conftest import Almasync
 
 DESK = """\
@@ -199,3 +200,17 @@ post_apply:
     assert (f"{root / 'almasync.yaml'}:4:17: almasync.post_apply.2.profile_id: '999' is "
             "neither an import profile nor an integration profile in Alma") in result.stderr
     assert "post_apply.0" not in result.stderr and "post_apply.1" not in result.stderr
+
+
+def test_repeated_parts_are_read_nested_or_flattened() -> None:
+    handler = DepartmentHandler()
+    nested = {"code": "D", "work_days": "5",
+              "served_libraries": {"library": [{"value": "MAIN", "desc": "Main"},
+                                               {"value": "LAW"}]},
+              "operators": {"operator": {"primary_id": "op1", "full_name": "Op One"}}}
+    flat = {"code": "D", "work_days": 5, "served_libraries": ["MAIN", "LAW"],
+            "operators": [{"primary_id": "op1"}]}
+    expected = {"work_days": 5, "served_libraries": ["MAIN", "LAW"], "operators": ["op1"]}
+    assert handler.normalise(nested) == expected
+    assert handler.normalise(flat) == expected
+    assert handler.normalise({"code": "D"})["served_libraries"] == []
