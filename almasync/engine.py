@@ -11,7 +11,7 @@ from almasync.config.loader import DesiredState
 from almasync.errors import ConfigError, EnvironmentMismatch, Problem, UsageError
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
-from almasync.kinds.readonly.refs import post_apply_problems
+from almasync.kinds.readonly.refs import reference_problems
 from almasync.kinds.references import References
 from almasync.kinds.wire import unwrap
 from almasync.model import Fields, Key, Kind
@@ -60,7 +60,7 @@ def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = F
     handlers = kinds_to_read(desired, everything, only)
     checked = client.map(lambda h: h.check_references(desired.of(h.kind), refs), handlers)
     problems = [problem for found in checked for problem in found]
-    problems += post_apply_problems(desired.root, desired.settings, refs)
+    problems += reference_problems(desired, {h.kind for h in handlers}, refs)
     if problems:
         raise ConfigError(problems)
 

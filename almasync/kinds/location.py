@@ -19,7 +19,6 @@ from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
-from almasync.kinds.readonly.refs import fulfillment_unit_problems
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
@@ -107,7 +106,7 @@ class LocationHandler(KindHandler):
             Problem(resource.mark, f"location {key[1]!r} is under library {key[0]!r}, which "
                     f"does not exist in Alma (libraries: {', '.join(sorted(libraries))})")
             for key, resource in resources.items() if key[0] not in libraries
-        ] + fulfillment_unit_problems(resources, refs)
+        ]
 
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:

@@ -18,11 +18,9 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
 from almasync.kinds.base import FieldsModel
-from almasync.kinds.readonly.refs import desk_problems
-from almasync.kinds.references import References
 from almasync.kinds.table_rows import ROWS, TableHandler, TableId, row_key
 from almasync.kinds.wire import as_bool, unwrap
-from almasync.model import Fields, Key, Kind, Resource
+from almasync.model import Fields, Kind
 
 _COLUMN = re.compile(r"^column([0-9]+)$")
 DEFAULT_KEY = ("column0",)
@@ -91,11 +89,6 @@ class MappingTableHandler(TableHandler):
     noun: ClassVar[str] = "mapping table"
     not_customisable: ClassVar[str] = "90125"
     bad_scope: ClassVar[str] = "90127"
-
-    def check_references(self, resources: Mapping[Key, Resource],
-                         refs: References) -> list[Problem]:
-        """Scopes, and the libraries and desks of tables that hold desk codes."""
-        return [*super().check_references(resources, refs), *desk_problems(resources, refs)]
 
     def key_columns(self, fields: Fields) -> tuple[str, ...]:
         key = fields.get("key")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from almasync.config.loader import DesiredState
 from almasync.config.settings import SETTINGS_FILE, Settings
 from almasync.config.yamlread import YamlSyntaxError, read_yaml
 from almasync.errors import Mark, Problem
@@ -26,7 +27,7 @@ from almasync.kinds.readonly.circ_desks import desk_codes
 from almasync.kinds.readonly.profiles import import_profile_ids
 from almasync.kinds.references import References
 from almasync.kinds.wire import unwrap
-from almasync.model import Key, Resource
+from almasync.model import Key, Kind, Resource
 
 #: Mapping tables whose rows name a circulation desk: table -> (library column, desk
 #: column). ``CirculationDeskMapping`` maps a self-check machine to a library and a desk.
@@ -139,3 +140,14 @@ def post_apply_problems(root: Path, settings: Settings, refs: References) -> lis
                     f"profile nor an integration profile in Alma (import profiles: "
                     f"{_some(import_profile_ids(refs)) or 'none'})")
             for i, profile in missing]
+
+
+def reference_problems(desired: DesiredState, kinds: set[Kind],
+                       refs: References) -> list[Problem]:
+    """Every problem above for a run that reads ``kinds`` (the kinds' own checks, such as
+    the libraries of locations and table scopes, are in their modules)."""
+    problems = fulfillment_unit_problems(desired.of(Kind.LOCATION), refs) \
+        if Kind.LOCATION in kinds else []
+    if Kind.MAPPING_TABLE in kinds:
+        problems += desk_problems(desired.of(Kind.MAPPING_TABLE), refs)
+    return problems + post_apply_problems(desired.root, desired.settings, refs)
