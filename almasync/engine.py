@@ -11,7 +11,7 @@ from almasync.config.loader import DesiredState
 from almasync.errors import ConfigError, EnvironmentMismatch, Problem, UsageError
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
-from almasync.kinds.readonly.refs import reference_problems
+from almasync.kinds.readonly.refs import live_reference_problems, reference_problems
 from almasync.kinds.references import References
 from almasync.kinds.wire import unwrap
 from almasync.model import Fields, Key, Kind
@@ -74,7 +74,11 @@ def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = F
 
     # Kinds are independent reads: run them side by side (each also spreads its own reads
     # over the client's workers); the client's one rate limiter keeps the total in bounds.
-    return dict(client.map(read, handlers))
+    live = dict(client.map(read, handlers))
+    problems = live_reference_problems(desired, live, refs)
+    if problems:
+        raise ConfigError(problems)
+    return live
 
 
 def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Target] = (),

@@ -7,9 +7,10 @@ so that a write Alma would refuse is a located config error instead (exit 3, not
 * libraries (location and table scopes, open-hours scopes, departments, printers, desks).
 
 Alma has no API that lists fulfillment units. The ones it knows are read from the
-institution's locations (each location names its unit): the libraries' locations are read
-in full, one library at a time, until every declared unit has been seen, so a plan whose
-units are all in use stops early, and a unit no location uses yet is reported as unknown.
+institution's locations (each location names its unit). Only a unit the plan would write is
+looked up: first among the locations the plan has read anyway, then in the other locations,
+read in full one library at a time until every such unit has been seen. A unit no location
+uses yet is reported as unknown.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from almasync.kinds.readonly.circ_desks import desk_codes
 from almasync.kinds.readonly.profiles import import_profile_ids
 from almasync.kinds.references import References
 from almasync.kinds.wire import unwrap
-from almasync.model import Key, Kind, Resource
+from almasync.model import Fields, Key, Kind, Resource
 
 #: Mapping tables whose rows name a circulation desk: table -> (library column, desk
 #: column). ``CirculationDeskMapping`` maps a self-check machine to a library and a desk.
@@ -41,42 +42,40 @@ def _some(known: frozenset[str] | set[str]) -> str:
     return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
-def fulfillment_units(refs: References, wanted: set[str], first: set[Key]) -> set[str]:
-    """The units Alma's locations use, read until every one of ``wanted`` is seen: the
-    locations ``first`` (the declared ones, when they exist), then library by library."""
-    seen: set[str] = set()
+def fulfillment_units(refs: References, wanted: set[str], seen: set[str],
+                      skip: set[Key]) -> set[str]:
+    """``seen`` and the units of Alma's other locations (all but ``skip``), read library by
+    library in full until every one of ``wanted`` is seen."""
+    seen = set(seen)
     client = refs.client
-    listed: dict[str, list[str]] = {}
-
-    def read(library: str, only: set[Key] | None) -> None:
-        base = f"/conf/libraries/{quote(library, safe='')}/locations"
-        if library not in listed:
-            listed[library] = [str(e["code"]) for e in client.get_list(base, "location")]
-        paths = [f"{base}/{quote(code, safe='')}" for code in listed[library]
-                 if (library, code) in only] if only is not None else [
-            f"{base}/{quote(code, safe='')}" for code in listed[library]
-            if (library, code) not in first]
-        full: list[dict[str, Any]] = client.map(client.get, paths)
-        seen.update(str(unwrap(loc.get("fulfillment_unit"))) for loc in full
-                    if unwrap(loc.get("fulfillment_unit")))
-
-    for library in sorted({key[0] for key in first}):
-        read(library, first)
     for library in sorted(refs.libraries()):
         if wanted <= seen:
             break
-        read(library, None)
+        base = f"/conf/libraries/{quote(library, safe='')}/locations"
+        paths = [f"{base}/{quote(str(e['code']), safe='')}"
+                 for e in client.get_list(base, "location") if (library, e["code"]) not in skip]
+        full: list[dict[str, Any]] = client.map(client.get, paths)
+        seen.update(str(unwrap(loc.get("fulfillment_unit"))) for loc in full
+                    if unwrap(loc.get("fulfillment_unit")))
     return seen
 
 
-def fulfillment_unit_problems(resources: Mapping[Key, Resource],
+def fulfillment_unit_problems(resources: Mapping[Key, Resource], live: Mapping[Key, Fields],
                               refs: References) -> list[Problem]:
-    """A located problem for each location whose ``fulfillment_unit`` Alma does not know."""
+    """A located problem for each location whose ``fulfillment_unit`` Alma does not know.
+    Only a unit the plan would write (a new location's, or one that differs from the live
+    value) is looked up, first among the locations the plan read, so a plan that changes
+    no unit costs no extra call."""
     declared = {key: str(r.fields["fulfillment_unit"]) for key, r in resources.items()
-                if r.fields.get("fulfillment_unit") and key[0] in refs.libraries()}
+                if r.fields.get("fulfillment_unit") and key[0] in refs.libraries()
+                and live.get(key, {}).get("fulfillment_unit") != r.fields["fulfillment_unit"]}
     if not declared:
         return []
-    known = fulfillment_units(refs, set(declared.values()), set(declared))
+    seen = {str(unit) for fields in live.values() if (unit := fields.get("fulfillment_unit"))}
+    wanted = set(declared.values())
+    known = seen if wanted <= seen else fulfillment_units(
+        refs, wanted, seen, {key for key, fields in live.items()
+                             if "fulfillment_unit" in fields})
     return [Problem(resources[key].marks.get("fulfillment_unit", resources[key].mark),
                     f"locations.{key[0]}.{key[1]}.fulfillment_unit: {unit!r} is not a "
                     f"fulfillment unit of any location in Alma (units in use: "
@@ -146,8 +145,14 @@ def reference_problems(desired: DesiredState, kinds: set[Kind],
                        refs: References) -> list[Problem]:
     """Every problem above for a run that reads ``kinds`` (the kinds' own checks, such as
     the libraries of locations and table scopes, are in their modules)."""
-    problems = fulfillment_unit_problems(desired.of(Kind.LOCATION), refs) \
-        if Kind.LOCATION in kinds else []
-    if Kind.MAPPING_TABLE in kinds:
-        problems += desk_problems(desired.of(Kind.MAPPING_TABLE), refs)
+    problems = desk_problems(desired.of(Kind.MAPPING_TABLE), refs) \
+        if Kind.MAPPING_TABLE in kinds else []
     return problems + post_apply_problems(desired.root, desired.settings, refs)
+
+
+def live_reference_problems(desired: DesiredState, live: Mapping[Kind, Mapping[Key, Fields]],
+                            refs: References) -> list[Problem]:
+    """The references best checked against what the plan has read (fulfillment units)."""
+    if Kind.LOCATION not in live:
+        return []
+    return fulfillment_unit_problems(desired.of(Kind.LOCATION), live[Kind.LOCATION], refs)
