@@ -214,3 +214,18 @@ def test_repeated_parts_are_read_nested_or_flattened() -> None:
     assert handler.normalise(nested) == expected
     assert handler.normalise(flat) == expected
     assert handler.normalise({"code": "D"})["served_libraries"] == []
+
+
+def test_a_unit_in_use_elsewhere_is_known(almasync: Almasync, config: Any) -> None:
+    """A unit is looked up only when the plan would write it; one that a location of another
+    library uses is known."""
+    same = config({"locations.yaml": "locations:\n  MAIN:\n    STACKS:\n      name: Main "
+                                     "Stacks\n      type: OPEN\n      fulfillment_unit: "
+                                     "DEFAULT_FU\n"})
+    assert almasync("plan", str(same)).exit_code == ExitCode.OK
+    assert not [r for r in almasync.emu.requests if "/LAW/" in r.path]
+    moved = config({"locations.yaml": (same / "locations.yaml").read_text()
+                    .replace("DEFAULT_FU", "LAW_FU")})
+    result = almasync("plan", str(moved))
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert 'fulfillment_unit: "DEFAULT_FU" -> "LAW_FU"' in result.stdout
