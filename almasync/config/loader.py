@@ -124,13 +124,30 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
         return None
     settings, errors = validate_model(Settings, doc.data or {}, doc, (), "almasync")
     problems.extend(errors)
+    problems.extend(read_only_options(settings, doc) if settings else [])
     for name in settings.prune if settings else ():
         handler = BY_CONFIG_KEY.get(name)
-        if handler is not None and not handler.prune_supported:
+        if handler is not None and not handler.prune_supported and not handler.read_only:
             problems.append(Problem(doc.mark(("prune", name)), f"almasync.prune.{name}: "
                                     f"Alma cannot delete {name}, so prune does not apply; "
                                     "remove the entry"))
     return settings
+
+
+def read_only_options(settings: Settings, doc: YamlDoc) -> list[Problem]:
+    """Write options (prune, safety caps, protected keys) named for a read-only kind."""
+    found: list[tuple[str, ...]] = [("prune", name) for name in settings.prune]
+    found += [("safety", "kinds", name) for name in settings.safety.kinds]
+    found += [("safety", "protected", name) for name in settings.safety.protected]
+    for env, extra in settings.safety.environments.items():
+        found += [("safety", "environments", env, "kinds", name) for name in extra.kinds]
+        found += [("safety", "environments", env, "protected", name)
+                  for name in extra.protected]
+    return [Problem(doc.mark(path), f"almasync.{'.'.join(path)}: {path[-1]} are read-only "
+                    "(Alma's API cannot change them), so write options do not apply; "
+                    "remove the entry")
+            for path in found
+            if (handler := BY_CONFIG_KEY.get(path[-1])) is not None and handler.read_only]
 
 
 @dataclass
