@@ -53,8 +53,9 @@ def _other(value: Any) -> Any:
     return f"{value}x"
 
 
-def test_the_examples_declare_every_kind() -> None:
-    assert {r.kind for r in RESOURCES} == set(HANDLERS)
+def test_the_examples_declare_every_kind_almasync_writes() -> None:
+    writable = {kind for kind, handler in HANDLERS.items() if not handler.read_only}
+    assert writable <= {r.kind for r in RESOURCES}
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: f"{r.kind.value}:{'/'.join(r.key)}")
