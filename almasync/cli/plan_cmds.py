@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from almasync import engine, jobs, snapshot
+from almasync import engine, jobs
+from almasync import rollback as undo
 from almasync.cli import progress, render
 from almasync.cli.applying import ApplyRun, blocked, read_plan
 from almasync.cli.connect import Connection, connect
@@ -18,7 +18,8 @@ from almasync.cli.jobs_cmds import echo_post_apply_plan
 from almasync.cli.options import config_dir, output_format, target
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
-from almasync.errors import ConfigError, ExitCode, StalePlanError
+from almasync.errors import ExitCode
+from almasync.journal import Journal
 from almasync.plan.plan import Plan
 
 
@@ -115,7 +116,8 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
     is refused (exit 6) if anything it touches changed in Alma since it was made. The live
-    state of everything changed is saved first under .almasync/snapshots/ for `rollback`.
+    state of everything changed is saved first, in a journal under .almasync/journals/
+    that records each write as it happens, for `rollback`.
     """
     run = ApplyRun(auto_approve, force)
     if source.is_file():
@@ -124,39 +126,28 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
         settings = load_settings(config_dir) if config_dir.is_dir() else Settings()
         env_name = env_name or saved.target.get("env")
         with connect(settings, env_name, emulator, read_only=False) as conn:
-            touched = engine.read_touched(conn.client, saved)
-            stale = engine.find_stale(saved, touched)
-            for sentence in stale:
-                click.echo(f"Stale: {sentence}", err=True)
-            if stale:
-                raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
-                                     "resources changed since it was made); nothing was "
-                                     "applied. Make a new plan.")
-            return run(conn, saved, settings, env_name, config_dir, touched, saved=True)
+            return run(conn, saved, settings, env_name, config_dir, saved=True)
     desired = load_config(source)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
         result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
-        return run(conn, result, desired.settings, env_name, source, None)
+        return run(conn, result, desired.settings, env_name, source)
 
 
 @click.command()
-@click.argument("snapshot_file", metavar="SNAPSHOT",
+@click.argument("journal_file", metavar="JOURNAL",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @target
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True, help="Lift the safety caps for this run only.")
-def rollback(snapshot_file: Path, env_name: str | None, emulator: str | None,
+def rollback(journal_file: Path, env_name: str | None, emulator: str | None,
              auto_approve: bool, force: bool) -> int:
-    """Undo an apply from the snapshot it saved: plan the inverse and apply it like any
-    plan (same safety rules, same confirmation)."""
-    try:
-        data = json.loads(snapshot_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{snapshot_file}: not a snapshot ({exc})") from exc
-    inverse = snapshot.inverse(data)
+    """Undo an apply from its journal: plan the inverse and apply it like any plan (same
+    safety rules, same confirmation)."""
+    journal = Journal.load(journal_file)
+    inverse = undo.inverse(journal)
     home = Path(inverse.target.get("config", "."))
     settings = load_settings(home) if home.is_dir() else Settings()
     with connect(settings, env_name or inverse.target.get("env"), emulator,
                  read_only=False) as conn:
-        run = ApplyRun(auto_approve, force, post_apply=False)
-        return run(conn, inverse, settings, env_name, home, None)
+        run = ApplyRun(auto_approve, force, post_apply=False, command="rollback")
+        return run(conn, inverse, settings, env_name, home)

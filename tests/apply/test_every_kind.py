@@ -212,7 +212,7 @@ def test_rollback_brings_back_the_planned_changes(almasync: Almasync, case: Case
     assert first["changes"]
     applied = almasync("apply", str(root), "--auto-approve", env=env)
     assert applied.exit_code == ExitCode.OK, applied.stdout + applied.stderr
-    [snapshot] = sorted((root / ".almasync" / "snapshots").glob("*.json"))
+    [snapshot] = sorted((root / ".almasync" / "journals").glob("*.json"))
     undo = almasync("rollback", str(snapshot), "--auto-approve", "--force", env=env)
     assert undo.exit_code == ExitCode.OK, undo.stdout + undo.stderr
     again = almasync.plan_json(root, env=env)
