@@ -200,6 +200,8 @@ def _write(client: AlmaClient, change: Change) -> None:
     handler = HANDLERS[change.kind]
     if change.action is Action.CREATE:
         handler.create(client, change.key, change.after or {})
+    elif change.action is Action.UPDATE and change.revert is not None:
+        handler.revert(client, change.key, change.revert, change.after or {})
     elif change.action is Action.UPDATE:
         handler.update(client, change.key, change.after or {})
     else:
@@ -209,7 +211,7 @@ def _write(client: AlmaClient, change: Change) -> None:
 def _gone(client: AlmaClient, change: Change) -> bool:
     """After a refused delete: did an earlier, lost attempt delete it after all?"""
     try:
-        return read_one(client, change.kind, change.key, None) is None
+        return absent(read_one(client, change.kind, change.key, None))
     except AlmasyncError:
         return False
 
@@ -222,7 +224,7 @@ def _after_lost_write(client: AlmaClient, change: Change, lost: AlmasyncError
     unknown and the run stops, since Alma was lost."""
     try:
         current = read_one(client, change.kind, change.key, change.after)
-        if _took_effect(change, current):
+        if took_effect(change, current):
             return Result(change, Outcome.APPLIED)
         if change.action is not Action.CREATE:
             return (Result(change, Outcome.UNKNOWN, f"{lost}; the read-back does not show it "
@@ -236,11 +238,26 @@ def _after_lost_write(client: AlmaClient, change: Change, lost: AlmasyncError
     return Result(change, Outcome.APPLIED)
 
 
-def _took_effect(change: Change, current: Fields | None) -> bool:
-    """Whether ``current`` (read back) shows the change done."""
+def absent(current: Fields | None) -> bool:
+    """Whether a read found nothing: no resource, or one with nothing in it (a scope's
+    open hours after a delete read back as an empty list)."""
+    return current is None or not any(current.values())
+
+
+def took_effect(change: Change, current: Fields | None, *, exact: bool = False) -> bool:
+    """Whether ``current`` (read back) shows the change done. A create counts as done when
+    the resource exists, unless ``exact``: then it must also hold what was written."""
     if change.action is Action.DELETE:
-        return current is None
-    if current is None or change.action is Action.CREATE:
-        return current is not None
-    want, have = HANDLERS[change.kind].comparable(change.after or {}, current)
+        return absent(current)
+    if current is None:
+        return False
+    if change.action is Action.CREATE and not exact:
+        return True
+    handler = HANDLERS[change.kind]
+    written = change.after or {}
+    if change.action is Action.CREATE:
+        # What Alma assigns on creation (an id) is not compared: only declarable fields.
+        declarable = handler.model.model_fields
+        written = {k: v for k, v in written.items() if k in declarable}
+    want, have = handler.comparable(written, current)
     return want == have

@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     NEEDS_PERSON = 9
     NOT_FINISHED = 10
     USAGE = 64
+    INTERRUPTED = 130
 
 
 @dataclass(frozen=True, order=True)

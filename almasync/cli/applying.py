@@ -19,6 +19,7 @@ from almasync.cli.connect import Connection
 from almasync.cli.jobs_cmds import echo_job_event, echo_outcome, echo_post_apply_plan
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, UsageError
+from almasync.journal import Journal
 from almasync.plan import safety
 from almasync.plan.plan import Plan
 
@@ -50,14 +51,20 @@ class ApplyRun:
     force: bool
     post_apply: bool = True
     command: str = "apply"
+    #: The command that finishes an interrupted run, e.g. ``almasync apply config``.
+    again: str = "almasync apply"
 
     def __call__(self, conn: Connection, plan: Plan, settings: Settings,
-                 env_name: str | None, home: Path, *, saved: bool = False) -> int:
-        """Show the plan, run the workflow with terminal callbacks, report; returns the
-        exit code."""
-        click.echo(render.plan_text(plan, colour=sys.stdout.isatty(), verb="apply"))
+                 env_name: str | None, home: Path, *, saved: bool = False,
+                 journal: Journal | None = None) -> int:
+        """Run the workflow with terminal callbacks (the plan, the prompt, progress) and
+        report; with ``journal``, roll that apply back. Returns the exit code."""
         post_apply = settings.post_apply if self.post_apply else []
-        echo_post_apply_plan(jobs.describe_post_apply(post_apply))
+
+        def show(proposed: Plan) -> None:
+            click.echo(render.plan_text(proposed, colour=sys.stdout.isatty(), verb="apply"))
+            echo_post_apply_plan(jobs.describe_post_apply(post_apply))
+
         options = workflow.Options(settings, env_name, conn.environment_type, self.force,
                                    saved, self.post_apply, home / workflow.JOURNALS,
                                    self.command)
@@ -72,20 +79,29 @@ class ApplyRun:
                     progress.applying(len(proposed.changes), result_lines)))
                 return True
 
-            seams = workflow.Seams(confirm=confirm, on_note=_note,
+            seams = workflow.Seams(confirm=confirm, on_plan=show, on_note=_note,
                                    on_result=lambda result: shown[0](result),
                                    on_job_event=echo_job_event)
-            outcome = workflow.run(conn.client, plan, options, seams)
+            if journal is not None:
+                outcome = workflow.rollback(conn.client, journal, options, seams)
+            else:
+                outcome = workflow.run(conn.client, plan, options, seams)
         if outcome.stage is workflow.Stage.BLOCKED:
             click.echo("Nothing was applied. Fix the plan, or rerun with --force to lift "
                        "the caps.", err=True)
         elif outcome.stage is workflow.Stage.CANCELLED:
             click.echo(f"{self.command.capitalize()} cancelled; nothing was changed.",
                        err=True)
+        elif outcome.interrupted and outcome.report is not None:
+            _interrupted(outcome, self.again)
         elif outcome.report is not None and outcome.journal is not None:
             _summarise(outcome.report, outcome.journal)
             for job in outcome.jobs:
                 echo_outcome(job)
+        if outcome.conflicts:
+            click.echo(f"{len(outcome.conflicts)} resource(s) changed since the apply were "
+                       "left alone (see Conflict: above); --force undoes them anyway.",
+                       err=True)
         return outcome.exit_code
 
     def _confirmed(self, plan: Plan, conn: Connection) -> bool:
@@ -123,3 +139,25 @@ def _summarise(report: ApplyReport, journal: Path) -> None:
     if not report.ok:
         click.echo("Run apply again to finish: what was applied will not be repeated.",
                    err=True)
+
+
+def _interrupted(outcome: workflow.Outcome, again: str) -> None:
+    """What an interrupted run did: every change applied, not applied or unknown."""
+    report = outcome.report
+    assert report is not None
+    applied = report.of(Outcome.APPLIED)
+    unknown = report.of(Outcome.UNKNOWN)
+    rest = len(report.results) - len(applied) - len(unknown)
+    click.echo(f"Interrupted by {outcome.interrupted}: {len(applied)} applied, {rest} not "
+               f"applied, {len(unknown)} unknown.")
+    for result in applied:
+        click.echo(f"  applied      {result.change.action.symbol} {result.change.name}")
+    for result in unknown:
+        click.echo(f"  unknown      {result.change.action.symbol} {result.change.name}: "
+                   f"{result.error}")
+    if outcome.journal is None:
+        click.echo("Nothing was written.", err=True)
+        return
+    click.echo(f"Journal of this run: {outcome.journal}", err=True)
+    click.echo(f"Next: `{again}` finishes the work, or `almasync rollback {outcome.journal}` "
+               "undoes what was applied.", err=True)

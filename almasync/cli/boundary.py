@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from almasync.errors import AlmasyncError, ConfigError, ExitCode
+from almasync.workflow import StoppedAtOnce
 
 log = logging.getLogger("almasync")
 
@@ -19,7 +20,9 @@ def run_guarded(invoke: Callable[[], Any]) -> int:
         result = invoke()
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, StoppedAtOnce):  # click turns it into Abort
+            return _stopped_at_once(exc.__cause__)
         click.echo("Aborted; nothing more was done.", err=True)
         return int(ExitCode.ERROR)
     except click.ClickException as exc:
@@ -35,12 +38,24 @@ def run_guarded(invoke: Callable[[], Any]) -> int:
     except AlmasyncError as exc:
         click.echo(f"Error: {exc}", err=True)
         return int(exc.exit_code)
+    except StoppedAtOnce as exc:
+        return _stopped_at_once(exc)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        return int(ExitCode.ERROR)
+        return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # the last resort: say what happened, never a traceback
         log.debug("unexpected error", exc_info=True)
         click.echo(f"Unexpected error: {type(exc).__name__}: {exc} (run with -v for "
                    "details)", err=True)
         return int(ExitCode.ERROR)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _stopped_at_once(exc: StoppedAtOnce) -> int:
+    click.echo("Stopped at once by a second signal: a write may have been in flight.",
+               err=True)
+    if exc.journal is not None:
+        click.echo(f"Journal of this run: {exc.journal} (`almasync rollback {exc.journal}` "
+                   "reads Alma to settle what may have happened, then undoes what did)",
+                   err=True)
+    return int(ExitCode.INTERRUPTED)

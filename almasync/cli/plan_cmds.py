@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from almasync import engine, jobs
-from almasync import rollback as undo
 from almasync.cli import progress, render
 from almasync.cli.applying import ApplyRun, blocked, read_plan
 from almasync.cli.connect import Connection, connect
@@ -119,7 +118,7 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
     state of everything changed is saved first, in a journal under .almasync/journals/
     that records each write as it happens, for `rollback`.
     """
-    run = ApplyRun(auto_approve, force)
+    run = ApplyRun(auto_approve, force, again=f"almasync apply {source}")
     if source.is_file():
         saved = read_plan(source)
         config_dir = Path(saved.target.get("config", "."))
@@ -144,10 +143,11 @@ def rollback(journal_file: Path, env_name: str | None, emulator: str | None,
     """Undo an apply from its journal: plan the inverse and apply it like any plan (same
     safety rules, same confirmation)."""
     journal = Journal.load(journal_file)
-    inverse = undo.inverse(journal)
-    home = Path(inverse.target.get("config", "."))
+    target = journal.plan().target
+    home = Path(target.get("config", "."))
     settings = load_settings(home) if home.is_dir() else Settings()
-    with connect(settings, env_name or inverse.target.get("env"), emulator,
+    with connect(settings, env_name or target.get("env"), emulator,
                  read_only=False) as conn:
-        run = ApplyRun(auto_approve, force, post_apply=False, command="rollback")
-        return run(conn, inverse, settings, env_name, home)
+        run = ApplyRun(auto_approve, force, post_apply=False, command="rollback",
+                       again=f"almasync rollback {journal_file}")
+        return run(conn, Plan(()), settings, env_name, home, journal=journal)

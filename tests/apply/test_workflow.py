@@ -12,9 +12,13 @@ import pytest
 
 from almasync import engine, workflow
 from almasync.alma.client import AlmaClient
+from almasync.apply import Outcome as Done
+from almasync.apply import Result
 from almasync.config.loader import load_config
 from almasync.emulator import Emulator
 from almasync.errors import AlmasyncError, ExitCode
+from almasync.model import Kind
+from almasync.plan.changes import Action, Change
 from almasync.plan.plan import Plan
 
 LOCATIONS = ("locations:\n  MAIN:\n"
@@ -98,3 +102,36 @@ def test_not_confirmed_writes_nothing(emulator: Emulator, config: Any,
     assert outcome.exit_code == ExitCode.ERROR
     assert writes(emulator) == []
     assert not (tmp_path / "journals").exists()
+
+
+def test_each_kind_fails_alone_whichever_handler_method_raised(
+        emulator: Emulator, tmp_path: Path) -> None:
+    """A letter cannot be created, a code table cannot be deleted, a location Alma refuses
+    to update: each fails alone, with what Alma said; the rest is written."""
+    changes = (
+        Change(Action.DELETE, Kind.CODE_TABLE, ("UserGroups",), {"rows": []}, None),
+        Change(Action.CREATE, Kind.LETTER, ("NoSuchLetter",), None, {"enabled": True}),
+        Change(Action.CREATE, Kind.LOCATION, ("MAIN", "ALONE"), None,
+               {"name": "Alone", "type": "OPEN"}),
+        Change(Action.CREATE, Kind.LOCATION, ("NOLIB", "ORPHAN"), None,
+               {"name": "Orphan", "type": "OPEN"}),
+    )
+    results: list[Result] = []
+    with client_for(emulator) as client:
+        outcome = workflow.run(client, Plan(changes),
+                               workflow.Options(journal_dir=tmp_path),
+                               workflow.Seams(on_result=results.append))
+    by_name = {r.change.name: r for r in results}
+    assert by_name["location MAIN/ALONE"].outcome is Done.APPLIED
+    assert by_name["code_table UserGroups"].outcome is Done.FAILED
+    assert "no call that deletes" in str(by_name["code_table UserGroups"].error)
+    assert by_name["letter NoSuchLetter"].outcome is Done.FAILED
+    orphan = by_name["location NOLIB/ORPHAN"]
+    assert orphan.outcome is Done.FAILED and orphan.code, orphan
+    assert f"Alma error {orphan.code}" in str(orphan.error)
+    assert "ALONE" in emulator.store.locations["MAIN"]
+    assert outcome.exit_code == ExitCode.APPLY_FAILED
+    assert outcome.journal is not None
+    states = json.loads(outcome.journal.read_text())["states"]
+    assert [s["state"] for s in states] == ["failed", "failed", "applied", "failed"]
+    assert states[3]["code"] == orphan.code
