@@ -32,11 +32,11 @@ def posts(emu: Emulator) -> int:
     return sum(1 for r in emu.requests if r.method == "POST")
 
 
-def start_apply(emu: Emulator, root: Path) -> subprocess.Popen[str]:
+def start_apply(emu: Emulator, root: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "ALMA_API_URL": emu.base_url, "ALMA_API_KEY": emu.api_key,
            "ALMASYNC_RATE_LIMIT": "0", "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "almasync", "apply", str(root),
-                             "--auto-approve"], env=env, cwd=root.parent, text=True,
+                             "--auto-approve", *extra], env=env, cwd=root.parent, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
