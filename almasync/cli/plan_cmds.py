@@ -120,6 +120,8 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
     """
     run = ApplyRun(auto_approve, force, again=f"almasync apply {source}")
     if source.is_file():
+        run = dataclasses.replace(run, again=f"almasync plan --out {source}` (a new plan) "
+                                  f"and `almasync apply {source}")
         saved = read_plan(source)
         config_dir = Path(saved.target.get("config", "."))
         settings = load_settings(config_dir) if config_dir.is_dir() else Settings()

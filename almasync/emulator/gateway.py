@@ -119,6 +119,13 @@ class Gateway:
         self.emulator = emulator
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        self.emulator._busy(1)
+        try:
+            return self._serve(environ, start_response)
+        finally:
+            self.emulator._busy(-1)
+
+    def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         emu = self.emulator
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"

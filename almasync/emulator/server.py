@@ -109,6 +109,7 @@ class Emulator:
         self.on_request: Callable[[str, str], None] | None = None
         self.requests: list[RecordedRequest] = []
         self.write_count = 0
+        self._in_flight = 0
         self.crashed = False
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -198,6 +199,16 @@ class Emulator:
                 and self.write_count - self._crash_base >= self._crash_after
             ):
                 self.crashed = True
+
+    def _busy(self, delta: int) -> None:
+        with self._lock:
+            self._in_flight += delta
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being served right now (a test waits for 0 before looking at state a
+        request from a killed client may still change)."""
+        return self._in_flight
 
     def _record(self, entry: RecordedRequest) -> None:
         with self._lock:
