@@ -120,6 +120,13 @@ class AlmaAuthError(AlmaError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class AlmaServerError(AlmaError):
+    """Alma kept answering a call it may be asked again with a server error (5xx), through
+    every retry: Alma is not usable right now."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
 class AlmaQuotaError(AlmaError):
     """The daily API quota is spent, or the per-second threshold kept refusing us."""
 

@@ -25,6 +25,7 @@ from almasync.alma.ratelimit import TokenBucket
 from almasync.errors import (
     AlmaError,
     AlmaQuotaError,
+    AlmaServerError,
     AlmaUnavailable,
     ConfigError,
     ReadOnlyViolation,
@@ -205,6 +206,10 @@ class AlmaClient:
                                            and method in _IDEMPOTENT)):
                 self._sleep(attempt)
                 continue
+            if response.status_code in _RETRY_STATUS and method in _IDEMPOTENT:
+                raise AlmaServerError(error.status, error.code, f"{error.alma_message} "
+                                      f"(still failing after {self.max_retries} retries)",
+                                      error.tracking_id, method, path)
             if throttled:
                 raise AlmaQuotaError(error.status, error.code, f"{error.alma_message} (still "
                                      f"refused after {self.max_retries} retries)",

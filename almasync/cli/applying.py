@@ -95,7 +95,7 @@ class ApplyRun:
         elif outcome.interrupted and outcome.report is not None:
             _interrupted(outcome, self.again)
         elif outcome.report is not None and outcome.journal is not None:
-            _summarise(outcome.report, outcome.journal)
+            _summarise(outcome.report, outcome.journal, self.command)
             for job in outcome.jobs:
                 echo_outcome(job)
         if outcome.conflicts:
@@ -126,19 +126,24 @@ def result_lines(result: Result) -> tuple[str, str | None]:
     return line, error
 
 
-def _summarise(report: ApplyReport, journal: Path) -> None:
+def _summarise(report: ApplyReport, journal: Path, command: str) -> None:
     counts = {o: len(report.of(o)) for o in Outcome}
     extra = "".join(f", {counts[o]} {o.value}" for o in
                     (Outcome.STALE, Outcome.NOT_APPLIED, Outcome.UNKNOWN) if counts[o])
-    click.echo(f"Apply: {counts[Outcome.APPLIED]} applied, {counts[Outcome.FAILED]} failed, "
-               f"{counts[Outcome.SKIPPED]} skipped{extra}.")
+    click.echo(f"{command.capitalize()}: {counts[Outcome.APPLIED]} applied, "
+               f"{counts[Outcome.FAILED]} failed, {counts[Outcome.SKIPPED]} skipped{extra}.")
     click.echo(f"Journal of this run: {journal} (undo with `almasync rollback {journal}`)",
                err=True)
     if report.aborted:
         click.echo(f"The run stopped: {report.aborted}", err=True)
-    if not report.ok:
-        click.echo("Run apply again to finish: what was applied will not be repeated.",
+    if report.ok:
+        return
+    if report.aborted or counts[Outcome.SKIPPED] or counts[Outcome.UNKNOWN]:
+        click.echo(f"Run {command} again to finish: what was applied will not be repeated.",
                    err=True)
+    else:
+        click.echo(f"Fix what failed (see above), then run {command} again: what was applied "
+                   "will not be repeated.", err=True)
 
 
 def _interrupted(outcome: workflow.Outcome, again: str) -> None:

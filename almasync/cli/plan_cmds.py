@@ -120,10 +120,10 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
     """
     run = ApplyRun(auto_approve, force, again=f"almasync apply {source}")
     if source.is_file():
-        run = dataclasses.replace(run, again=f"almasync plan --out {source}` (a new plan) "
-                                  f"and `almasync apply {source}")
         saved = read_plan(source)
         config_dir = Path(saved.target.get("config", "."))
+        # What is left of a saved plan is stale once part of it is applied: plan afresh.
+        run = dataclasses.replace(run, again=f"almasync apply {config_dir}")
         settings = load_settings(config_dir) if config_dir.is_dir() else Settings()
         env_name = env_name or saved.target.get("env")
         with connect(settings, env_name, emulator, read_only=False) as conn:
