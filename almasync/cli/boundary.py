@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,8 +16,23 @@ from almasync.workflow import StoppedAtOnce
 log = logging.getLogger("almasync")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_guarded(invoke: Callable[[], Any]) -> int:
-    """Run a click invocation; map every outcome to an :class:`ExitCode` value."""
+    """Run a click invocation; map every outcome to an :class:`ExitCode` value. SIGTERM is
+    handled like Ctrl-C (the apply workflow handles both its own way while it writes)."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
+    try:
+        return _outcome(invoke)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _outcome(invoke: Callable[[], Any]) -> int:
     try:
         result = invoke()
     except click.exceptions.Exit as exc:
@@ -23,6 +40,9 @@ def run_guarded(invoke: Callable[[], Any]) -> int:
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, StoppedAtOnce):  # click turns it into Abort
             return _stopped_at_once(exc.__cause__)
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C, or SIGTERM (below)
+            click.echo("Interrupted; nothing more was done.", err=True)
+            return int(ExitCode.INTERRUPTED)
         click.echo("Aborted; nothing more was done.", err=True)
         return int(ExitCode.ERROR)
     except click.ClickException as exc:

@@ -173,3 +173,24 @@ def test_a_second_signal_stops_at_once(almasync: Almasync, config: Any) -> None:
     undo = almasync("rollback", path, "--auto-approve")
     assert undo.exit_code == ExitCode.OK, undo.stdout + undo.stderr
     assert new_codes(emu) == before
+
+
+def test_sigterm_before_any_write_stops_with_nothing_written(almasync: Almasync,
+                                                             config: Any) -> None:
+    emu = almasync.emu
+    root = config({"l.yaml": DOZEN})
+    process = start_apply(emu, root)
+    sent = threading.Event()
+
+    def hook(method: str, path: str) -> None:
+        if not sent.is_set():
+            sent.set()
+            process.send_signal(signal.SIGTERM)
+
+    emu.on_request = hook
+    out, err = process.communicate(timeout=120)
+    emu.on_request = None
+    assert process.returncode == ExitCode.INTERRUPTED, out + err
+    assert "Interrupted; nothing more was done." in err
+    assert almasync.writes() == []
+    assert not (root / ".almasync").exists()
