@@ -105,6 +105,7 @@ class Stage(Enum):
     EMPTY = "empty"            # nothing to do
     BLOCKED = "blocked"        # a safety rule stopped it
     CANCELLED = "cancelled"    # not confirmed
+    INTERRUPTED = "interrupted"  # a signal came before the first write: nothing written
     WRITTEN = "written"        # the writes were attempted (see the report)
 
 
@@ -164,7 +165,7 @@ def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()
         if options.saved:
             _refuse_stale(plan, touched, seams)
         if signals.stop.is_set():
-            return Outcome(Stage.WRITTEN, ApplyReport([Result(
+            return Outcome(Stage.INTERRUPTED, ApplyReport([Result(
                 c, Done.NOT_APPLIED, "not started: the run was interrupted")
                 for c in plan.changes]), None, interrupted=signals.name)
         journal = Journal.start(plan, touched, options.journal_dir, command=options.command)

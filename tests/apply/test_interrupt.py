@@ -194,3 +194,29 @@ def test_sigterm_before_any_write_stops_with_nothing_written(almasync: Almasync,
     assert "Interrupted; nothing more was done." in err
     assert almasync.writes() == []
     assert not (root / ".almasync").exists()
+
+
+def test_a_signal_while_reading_before_the_writes_writes_nothing(
+        emulator: Emulator, config: Any, tmp_path: Path) -> None:
+    root = config({"l.yaml": DOZEN})
+    main = threading.main_thread().ident
+    assert main is not None
+    sent = threading.Event()
+
+    def hook(method: str, path: str) -> None:
+        if not sent.is_set():
+            sent.set()
+            signal.pthread_kill(main, signal.SIGINT)
+
+    with client_for(emulator) as client:
+        plan = plan_of(client, root)
+        emulator.on_request = hook
+        outcome = workflow.run(client, plan,
+                               workflow.Options(journal_dir=tmp_path / "journals"))
+    emulator.on_request = None
+    assert outcome.stage is workflow.Stage.INTERRUPTED
+    assert outcome.exit_code == ExitCode.INTERRUPTED
+    assert outcome.report is not None
+    assert {r.outcome for r in outcome.report.results} == {Done.NOT_APPLIED}
+    assert [r for r in emulator.requests if r.method != "GET"] == []
+    assert not (tmp_path / "journals").exists()
