@@ -139,11 +139,16 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @target
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--force", is_flag=True, help="Lift the safety caps for this run only.")
+@click.option("--force", is_flag=True, help="Lift the safety caps for this run only, and "
+              "undo resources changed since the apply too.")
 def rollback(journal_file: Path, env_name: str | None, emulator: str | None,
              auto_approve: bool, force: bool) -> int:
-    """Undo an apply from its journal: plan the inverse and apply it like any plan (same
-    safety rules, same confirmation)."""
+    """Undo what an apply did, from its journal.
+
+    Writes the journal leaves in doubt are settled by reading Alma; only writes that took
+    effect are undone, and a resource changed since the apply is left alone (exit 7)
+    unless --force (which also lifts the safety caps). The undo runs like any plan: same
+    safety rules, same confirmation, its own journal."""
     journal = Journal.load(journal_file)
     target = journal.plan().target
     home = Path(target.get("config", "."))
