@@ -135,3 +135,22 @@ def test_each_kind_fails_alone_whichever_handler_method_raised(
     states = json.loads(outcome.journal.read_text())["states"]
     assert [s["state"] for s in states] == ["failed", "failed", "applied", "failed"]
     assert states[3]["code"] == orphan.code
+
+
+def test_an_update_whose_answers_are_all_lost_is_read_back(emulator: Emulator, config: Any,
+                                                           tmp_path: Path) -> None:
+    """Every answer to a write is lost, though each write lands: the update is settled by
+    reading it back, not reported as failed or left unknown."""
+    root = config({"l.yaml": "locations:\n  MAIN:\n    STACKS:\n"
+                             "      {name: Main Stacks, external_name: Shelves, type: OPEN}\n"})
+    emulator.drop_rate = 1.0
+    emulator.drop_after_apply = True
+    results: list[Result] = []
+    with client_for(emulator) as client:
+        plan = plan_of(client, root)
+        outcome = workflow.run(client, plan, workflow.Options(journal_dir=tmp_path),
+                               workflow.Seams(on_result=results.append))
+    emulator.drop_rate = 0.0
+    assert [r.outcome for r in results] == [Done.APPLIED], results
+    assert outcome.exit_code == ExitCode.OK
+    assert emulator.store.locations["MAIN"]["STACKS"]["external_name"] == "Shelves"
