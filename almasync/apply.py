@@ -28,6 +28,8 @@ class Outcome(Enum):
     FAILED = "failed"
     SKIPPED = "skipped"
     STALE = "stale"
+    NOT_APPLIED = "not applied"   # not started: the run was interrupted first
+    UNKNOWN = "unknown"           # the answer was lost and a read-back could not settle it
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Result:
     change: Change
     outcome: Outcome
     error: str | None = None
+    #: Alma's errorCode when Alma refused the change.
+    code: str | None = None
 
 
 @dataclass
@@ -53,7 +57,7 @@ class ApplyReport:
     def exit_code(self) -> ExitCode:
         if self.aborted is not None:
             return ExitCode.UNAVAILABLE
-        if self.of(Outcome.FAILED) or self.of(Outcome.SKIPPED):
+        if self.of(Outcome.FAILED) or self.of(Outcome.SKIPPED) or self.of(Outcome.UNKNOWN):
             return ExitCode.APPLY_FAILED
         return ExitCode.STALE_PLAN if self.of(Outcome.STALE) else ExitCode.OK
 
@@ -67,29 +71,42 @@ def read_one(client: AlmaClient, kind: Kind, key: Key, fields: Fields | None) ->
 
 def apply_plan(client: AlmaClient, plan: Plan, *,
                recheck: Callable[[Change, Fields | None], bool] | None = None,
-               on_result: Callable[[Result], None] | None = None) -> ApplyReport:
+               on_result: Callable[[Result], None] | None = None,
+               before_write: Callable[[Change], None] | None = None,
+               stopping: Callable[[], bool] | None = None) -> ApplyReport:
     """Make the plan's changes in order.
 
     A change is skipped when one it depends on did not apply. With ``recheck``, each update
     and delete re-reads its resource right before writing and is marked stale (not written)
     when ``recheck(change, current)`` is false; not a change that depends on one this run
-    has applied (see :func:`_own_writes_precede`).
+    has applied (see :func:`_own_writes_precede`). ``before_write(change)`` is called right
+    before a change's first request goes out (the journal records the intent there).
+    ``stopping()`` is asked before each change: once true, no further write starts and
+    the changes left are reported as not applied.
     """
     report = ApplyReport()
     done: dict[Ref, Outcome] = {}
     referrers = _delete_referrers(plan)
     for index, change in enumerate(plan.changes):
-        check = None if _own_writes_precede(change, done) else recheck
-        result = _blocked(change, done, referrers) or _attempt(client, change, check)
-        if isinstance(result, AlmasyncError):
-            report.aborted = str(result)
-            result = Result(change, Outcome.FAILED, str(result))
-            rest = [Result(c, Outcome.SKIPPED, "not attempted: the run stopped")
-                    for c in plan.changes[index + 1:]]
-            for item in (result, *rest):
-                _record(report, done, item, on_result)
+        if stopping is not None and stopping():
+            for rest in plan.changes[index:]:
+                _record(report, done, Result(rest, Outcome.NOT_APPLIED,
+                                             "not started: the run was interrupted"),
+                        on_result)
             break
-        _record(report, done, result, on_result)
+        check = None if _own_writes_precede(change, done) else recheck
+        result = _blocked(change, done, referrers) or _attempt(client, change, check,
+                                                               before_write)
+        if isinstance(result, Result):
+            _record(report, done, result, on_result)
+            continue
+        settled, stop = result
+        report.aborted = str(stop)
+        rest_results = [Result(c, Outcome.SKIPPED, "not attempted: the run stopped")
+                        for c in plan.changes[index + 1:]]
+        for item in (settled, *rest_results):
+            _record(report, done, item, on_result)
+        break
     return report
 
 
@@ -139,34 +156,52 @@ def _blocked(change: Change, done: Mapping[Ref, Outcome],
 
 
 def _attempt(client: AlmaClient, change: Change,
-             recheck: Callable[[Change, Fields | None], bool] | None
-             ) -> Result | AlmasyncError:
+             recheck: Callable[[Change, Fields | None], bool] | None,
+             before_write: Callable[[Change], None] | None
+             ) -> Result | tuple[Result, AlmasyncError]:
+    """One change: a :class:`Result`, or the result and the error that stops the run (Alma
+    itself is lost). Any other error fails this change alone, whichever handler method
+    raised it."""
     try:
         if recheck and change.action is not Action.CREATE:
             current = read_one(client, change.kind, change.key, change.after)
             if not recheck(change, current):
                 return Result(change, Outcome.STALE, "changed in Alma since the plan was "
                               "made; not written")
+    except AlmasyncError as exc:
+        return _refused(change, exc, written=False)
+    if before_write is not None:
+        before_write(change)
+    try:
         _write(client, change)
     except WriteOutcomeUnknown as exc:
-        if change.action is not Action.CREATE:
-            return exc
-        return _after_lost_write(client, change)
+        return _after_lost_write(client, change, exc)
     except AlmaError as exc:
-        if exc.exit_code is ExitCode.UNAVAILABLE:
-            return exc
-        if change.action is Action.DELETE and _gone(client, change):
+        if exc.exit_code is not ExitCode.UNAVAILABLE and change.action is Action.DELETE \
+                and _gone(client, change):
             return Result(change, Outcome.APPLIED)
-        return Result(change, Outcome.FAILED, str(exc))
-    except AlmaUnavailable as exc:
-        return exc
+        return _refused(change, exc, written=True)
+    except AlmasyncError as exc:
+        return _refused(change, exc, written=True)
     return Result(change, Outcome.APPLIED)
+
+
+def _refused(change: Change, exc: AlmasyncError, *, written: bool
+             ) -> Result | tuple[Result, AlmasyncError]:
+    code = exc.code if isinstance(exc, AlmaError) else None
+    failed = Result(change, Outcome.FAILED, str(exc), code)
+    if isinstance(exc, AlmaUnavailable) or (isinstance(exc, AlmaError)
+                                            and exc.exit_code is ExitCode.UNAVAILABLE):
+        return failed, exc
+    return failed
 
 
 def _write(client: AlmaClient, change: Change) -> None:
     handler = HANDLERS[change.kind]
     if change.action is Action.CREATE:
         handler.create(client, change.key, change.after or {})
+    elif change.action is Action.UPDATE and change.revert is not None:
+        handler.revert(client, change.key, change.revert, change.after or {})
     elif change.action is Action.UPDATE:
         handler.update(client, change.key, change.after or {})
     else:
@@ -176,21 +211,53 @@ def _write(client: AlmaClient, change: Change) -> None:
 def _gone(client: AlmaClient, change: Change) -> bool:
     """After a refused delete: did an earlier, lost attempt delete it after all?"""
     try:
-        return read_one(client, change.kind, change.key, None) is None
+        return absent(read_one(client, change.kind, change.key, None))
     except AlmasyncError:
         return False
 
 
-def _after_lost_write(client: AlmaClient, change: Change) -> Result | AlmasyncError:
-    """A create whose answer was lost: read back, and only create again if it is absent.
-    POST is never retried blindly, since Alma may have made the resource."""
+def _after_lost_write(client: AlmaClient, change: Change, lost: AlmasyncError
+                      ) -> Result | tuple[Result, AlmasyncError]:
+    """A write whose answer was lost: read the resource back. A create found absent is
+    made again (POST is never retried blindly, since Alma may have made the resource); an
+    update or delete that the read-back shows done is applied; otherwise the outcome is
+    unknown and the run stops, since Alma was lost."""
     try:
-        if read_one(client, change.kind, change.key, change.after) is not None:
+        current = read_one(client, change.kind, change.key, change.after)
+        if took_effect(change, current):
             return Result(change, Outcome.APPLIED)
+        if change.action is not Action.CREATE:
+            return (Result(change, Outcome.UNKNOWN, f"{lost}; the read-back does not show it "
+                           f"done, but it may still land: check {change.name} in Alma"), lost)
         _write(client, change)
-    except AlmaError as exc:
-        return exc if exc.exit_code is ExitCode.UNAVAILABLE else Result(
-            change, Outcome.FAILED, str(exc))
     except AlmasyncError as exc:
-        return exc
+        refused = _refused(change, exc, written=True)
+        if isinstance(refused, Result):
+            return refused
+        return (Result(change, Outcome.UNKNOWN, f"{exc}: check {change.name} in Alma"), exc)
     return Result(change, Outcome.APPLIED)
+
+
+def absent(current: Fields | None) -> bool:
+    """Whether a read found nothing: no resource, or one with nothing in it (a scope's
+    open hours after a delete read back as an empty list)."""
+    return current is None or not any(current.values())
+
+
+def took_effect(change: Change, current: Fields | None, *, exact: bool = False) -> bool:
+    """Whether ``current`` (read back) shows the change done. A create counts as done when
+    the resource exists, unless ``exact``: then it must also hold what was written."""
+    if change.action is Action.DELETE:
+        return absent(current)
+    if current is None:
+        return False
+    if change.action is Action.CREATE and not exact:
+        return True
+    handler = HANDLERS[change.kind]
+    written = change.after or {}
+    if change.action is Action.CREATE:
+        # What Alma assigns on creation (an id) is not compared: only declarable fields.
+        declarable = handler.model.model_fields
+        written = {k: v for k, v in written.items() if k in declarable}
+    want, have = handler.comparable(written, current)
+    return want == have

@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     NEEDS_PERSON = 9
     NOT_FINISHED = 10
     USAGE = 64
+    INTERRUPTED = 130
 
 
 @dataclass(frozen=True, order=True)
@@ -115,6 +116,13 @@ class AlmaUnavailable(AlmasyncError):
 
 class AlmaAuthError(AlmaError):
     """The API key was refused (403) or lacks the Configuration area (400 UNAUTHORIZED)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class AlmaServerError(AlmaError):
+    """Alma kept answering a call it may be asked again with a server error (5xx), through
+    every retry: Alma is not usable right now."""
 
     exit_code = ExitCode.UNAVAILABLE
 

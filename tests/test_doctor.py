@@ -278,7 +278,7 @@ def test_docs_list_every_assumption_and_which_are_unverified() -> None:
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "doctor.md").read_text()
     per_kind: dict[str, dict[str, bool]] = {}
-    kinds = {h.kind.config_key for h in ORDER}
+    kinds = {h.kind.config_key for h in ORDER if not h.read_only}
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if len(cells) == 2 and cells[0] in kinds:
@@ -342,7 +342,8 @@ def test_record_refuses_a_folder_that_is_not_empty(almasync: Almasync, tmp_path:
 
 
 def test_an_empty_institution_is_mostly_not_seen_and_nothing_contradicted() -> None:
-    result = _run("--emulator", "empty", "--format", "json")
+    # The built-in emulator keeps Alma's 25 calls/s: stay under it.
+    result = _run("--emulator", "empty", "--format", "json", env={"ALMASYNC_RATE_LIMIT": "20"})
     assert result.exit_code == ExitCode.OK, result.stdout + result.stderr
     rows = _rows(result.stdout)
     assert rows[("locations", "fields replayed in a write")] == "not seen"

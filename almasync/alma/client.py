@@ -28,6 +28,7 @@ from almasync.alma.retry import IDEMPOTENT, RetryObserver, RetryPolicy, failure_
 from almasync.errors import (
     AlmaError,
     AlmaQuotaError,
+    AlmaServerError,
     AlmaUnavailable,
     ConfigError,
     ReadOnlyViolation,
@@ -233,6 +234,11 @@ class AlmaClient:
             raise AlmaQuotaError(error.status, error.code, f"{error.alma_message} (still "
                                  f"refused after {self.retry.status_retries} retries)",
                                  error.tracking_id, method, path)
+        if response.status_code in self.retry.statuses and method in IDEMPOTENT:
+            # Retried already: Alma is failing, not refusing this call (exit 4).
+            raise AlmaServerError(error.status, error.code, f"{error.alma_message} "
+                                  f"(still failing after {self.retry.status_retries} "
+                                  "retries)", error.tracking_id, method, path)
         raise error
 
     def _send(self, method: str, url: str, path: str, params: Mapping[str, Any] | None,
@@ -248,7 +254,7 @@ class AlmaClient:
                       time.monotonic() - started, self._scrub(f"{type(exc).__name__}: {exc}"))
             host = urlsplit(url).hostname or url
             reason = self._scrub(failure_reason(exc, self.timeout[1]))
-            if method not in IDEMPOTENT and not never_sent(exc):
+            if method != "GET" and not never_sent(exc):  # a write whose fate is unknown
                 raise WriteOutcomeUnknown(
                     f"{method} {path}: the connection to {host} was lost mid-call ({reason}); "
                     "Alma may or may not have made the change") from None

@@ -1,32 +1,28 @@
-"""The part of `apply` and `rollback` after a plan exists: safety, environment guard,
-confirmation, snapshot, the writes, the report."""
+"""The terminal side of `apply` and `rollback` once a plan exists: show it, confirm, show
+progress and the outcome. The workflow itself is :func:`almasync.workflow.run`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from almasync import engine, jobs, snapshot
-from almasync.apply import ApplyReport, Outcome, Result, apply_plan
+from almasync import jobs, workflow
+from almasync.apply import ApplyReport, Outcome, Result
 from almasync.cli import progress, render
 from almasync.cli.connect import Connection
-from almasync.cli.files import write_atomic
-from almasync.cli.jobs_cmds import echo_post_apply_plan, run_post_apply_jobs
+from almasync.cli.jobs_cmds import echo_job_event, echo_outcome, echo_post_apply_plan
 from almasync.cli.terminal import use_colour
 from almasync.config.settings import Settings
-from almasync.errors import ConfigError, ExitCode, UsageError
-from almasync.model import Fields, Key, Kind
+from almasync.errors import ConfigError, UsageError
+from almasync.journal import Journal
 from almasync.plan import safety
-from almasync.plan.changes import Change
 from almasync.plan.plan import Plan
-
-SNAPSHOTS = Path(".almasync") / "snapshots"
 
 
 def read_plan(path: Path) -> Plan:
@@ -55,70 +51,74 @@ class ApplyRun:
     auto_approve: bool
     force: bool
     post_apply: bool = True
+    command: str = "apply"
+    #: The command that finishes an interrupted run, e.g. ``almasync apply config``.
+    again: str = "almasync apply"
 
     def __call__(self, conn: Connection, plan: Plan, settings: Settings,
-                 env_name: str | None, home: Path,
-                 touched: Mapping[Kind, Mapping[Key, Fields]] | None, *,
-                 saved: bool = False) -> int:
-        """Show, check, confirm, snapshot, apply, report; returns the exit code."""
-        click.echo(render.plan_text(plan, colour=use_colour(), verb="apply"),
-                   color=use_colour())
+                 env_name: str | None, home: Path, *, saved: bool = False,
+                 journal: Journal | None = None) -> int:
+        """Run the workflow with terminal callbacks (the plan, the prompt, progress) and
+        report; with ``journal``, roll that apply back. Returns the exit code."""
         post_apply = settings.post_apply if self.post_apply else []
-        echo_post_apply_plan(jobs.describe_post_apply(post_apply))
-        if plan.empty:
-            return ExitCode.OK
-        if blocked(plan, settings, env_name, self.force):
+
+        def show(proposed: Plan) -> None:
+            click.echo(render.plan_text(proposed, colour=use_colour(), verb="apply"),
+                       color=use_colour())
+            echo_post_apply_plan(jobs.describe_post_apply(post_apply))
+
+        options = workflow.Options(settings, env_name, conn.environment_type, self.force,
+                                   saved, self.post_apply, home / workflow.JOURNALS,
+                                   self.command)
+        with ExitStack() as stack:
+            shown: list[Callable[[Result], None]] = []
+
+            def confirm(proposed: Plan) -> bool:
+                # The bar starts once the plan is confirmed: a prompt under it would tear.
+                if not self._confirmed(proposed, conn):
+                    return False
+                shown.append(stack.enter_context(
+                    progress.applying(len(proposed.changes), result_lines)))
+                return True
+
+            seams = workflow.Seams(confirm=confirm, on_plan=show, on_note=_note,
+                                   on_result=lambda result: shown[0](result),
+                                   on_job_event=echo_job_event)
+            if journal is not None:
+                outcome = workflow.rollback(conn.client, journal, options, seams)
+            else:
+                outcome = workflow.run(conn.client, plan, options, seams)
+        if outcome.stage is workflow.Stage.BLOCKED:
             click.echo("Nothing was applied. Fix the plan, or rerun with --force to lift "
                        "the caps.", err=True)
-            return ExitCode.BLOCKED
-        engine.check_ready(plan)
-        engine.check_environment(conn.client, conn.environment_type)
-        if not self._confirmed(plan, conn):
-            click.echo("Apply cancelled; nothing was changed.", err=True)
-            return ExitCode.ERROR
-        if touched is None:
-            # The plan's own reads may be brief list entries; a snapshot must hold whole
-            # resources so that rollback can create a deleted one again.
-            touched = engine.read_touched(conn.client, plan)
-        snap = snapshot.build(plan, touched)
-        snap_path = _snapshot_path(home, snap)
-        write_atomic(snap_path, json.dumps(snap, indent=2, sort_keys=True) + "\n")
-        recheck = _still_as_planned if saved else None
-        with progress.applying(len(plan.changes), result_lines) as on_result:
-            report = apply_plan(conn.client, plan, recheck=recheck, on_result=on_result)
-        snap["applied"] = _applied(report)
-        write_atomic(snap_path, json.dumps(snap, indent=2, sort_keys=True) + "\n")
-        _summarise(report, snap_path)
-        if not report.ok or not post_apply:
-            # Jobs never run after a failed or partial apply.
-            return int(report.exit_code)
-        return run_post_apply_jobs(conn.client, post_apply)
+        elif outcome.stage is workflow.Stage.CANCELLED:
+            click.echo(f"{self.command.capitalize()} cancelled; nothing was changed.",
+                       err=True)
+        elif outcome.interrupted and outcome.report is not None:
+            _interrupted(outcome, self.again)
+        elif outcome.report is not None and outcome.journal is not None:
+            _summarise(outcome.report, outcome.journal, self.command)
+            for job in outcome.jobs:
+                echo_outcome(job)
+        if outcome.conflicts:
+            click.echo(f"{len(outcome.conflicts)} resource(s) changed since the apply were "
+                       "left alone (see Conflict: above); --force undoes them anyway.",
+                       err=True)
+        return outcome.exit_code
 
     def _confirmed(self, plan: Plan, conn: Connection) -> bool:
         if self.auto_approve:
             return True
         if not sys.stdin.isatty():
-            raise UsageError("refusing to apply without a terminal to confirm on; review "
-                             "the plan and pass --auto-approve")
+            raise UsageError(f"refusing to {self.command} without a terminal to confirm on; "
+                             "review the plan and pass --auto-approve")
         answer = click.prompt(f"\nApply these {len(plan.changes)} changes to {conn.label}? "
                               "Only 'yes' will be accepted", default="", show_default=False)
         return str(answer).strip() == "yes"
 
 
-def _still_as_planned(change: Change, current: Fields | None) -> bool:
-    return current is not None and engine.recorded_view(change, current) == change.fingerprint
-
-
-def _snapshot_path(home: Path, snap: dict[str, object]) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return home / SNAPSHOTS / snapshot.name_for(snap, stamp)
-
-
-def _applied(report: ApplyReport) -> dict[str, list[str]]:
-    done: dict[str, list[str]] = {}
-    for r in report.of(Outcome.APPLIED):
-        done.setdefault(r.change.kind.value, []).append("/".join(r.change.key))
-    return done
+def _note(sentence: str) -> None:
+    click.echo(sentence, err=True)
 
 
 def result_lines(result: Result) -> tuple[str, str | None]:
@@ -128,15 +128,43 @@ def result_lines(result: Result) -> tuple[str, str | None]:
     return line, error
 
 
-def _summarise(report: ApplyReport, snap_path: Path) -> None:
+def _summarise(report: ApplyReport, journal: Path, command: str) -> None:
     counts = {o: len(report.of(o)) for o in Outcome}
-    click.echo(f"Apply: {counts[Outcome.APPLIED]} applied, {counts[Outcome.FAILED]} failed, "
-               f"{counts[Outcome.SKIPPED]} skipped"
-               + (f", {counts[Outcome.STALE]} stale" if counts[Outcome.STALE] else "") + ".")
-    click.echo(f"Snapshot of the previous state: {snap_path} (undo with `almasync rollback "
-               f"{snap_path}`)", err=True)
+    extra = "".join(f", {counts[o]} {o.value}" for o in
+                    (Outcome.STALE, Outcome.NOT_APPLIED, Outcome.UNKNOWN) if counts[o])
+    click.echo(f"{command.capitalize()}: {counts[Outcome.APPLIED]} applied, "
+               f"{counts[Outcome.FAILED]} failed, {counts[Outcome.SKIPPED]} skipped{extra}.")
+    click.echo(f"Journal of this run: {journal} (undo with `almasync rollback {journal}`)",
+               err=True)
     if report.aborted:
         click.echo(f"The run stopped: {report.aborted}", err=True)
-    if not report.ok:
-        click.echo("Run apply again to finish: what was applied will not be repeated.",
+    if report.ok:
+        return
+    if report.aborted or counts[Outcome.SKIPPED] or counts[Outcome.UNKNOWN]:
+        click.echo(f"Run {command} again to finish: what was applied will not be repeated.",
                    err=True)
+    else:
+        click.echo(f"Fix what failed (see above), then run {command} again: what was applied "
+                   "will not be repeated.", err=True)
+
+
+def _interrupted(outcome: workflow.Outcome, again: str) -> None:
+    """What an interrupted run did: every change applied, not applied or unknown."""
+    report = outcome.report
+    assert report is not None
+    applied = report.of(Outcome.APPLIED)
+    unknown = report.of(Outcome.UNKNOWN)
+    rest = len(report.results) - len(applied) - len(unknown)
+    click.echo(f"Interrupted by {outcome.interrupted}: {len(applied)} applied, {rest} not "
+               f"applied, {len(unknown)} unknown.")
+    for result in applied:
+        click.echo(f"  applied      {result.change.action.symbol} {result.change.name}")
+    for result in unknown:
+        click.echo(f"  unknown      {result.change.action.symbol} {result.change.name}: "
+                   f"{result.error}")
+    if outcome.journal is None:
+        click.echo("Nothing was written.", err=True)
+        return
+    click.echo(f"Journal of this run: {outcome.journal}", err=True)
+    click.echo(f"Next: `{again}` finishes the work, or `almasync rollback {outcome.journal}` "
+               "undoes what was applied.", err=True)

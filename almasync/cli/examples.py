@@ -10,7 +10,8 @@ EXAMPLES: dict[str, str] = {
     "drift": "almasync drift config/ --env production --include-unmanaged --junit drift.xml",
     "apply": "almasync apply plan.json --auto-approve\n"
              "almasync apply config/ --env sandbox",
-    "rollback": "almasync rollback config/.almasync/snapshots/20260101T120000Z-3f2a.json",
+    "rollback": "almasync rollback config/.almasync/journals/20260101T120000Z-3f2a.json "
+                "--env sandbox",
     "export": "almasync export --env production --config config/ --out config/ --overwrite",
     "schema": "almasync schema --out schemas/",
     "jobs": "almasync jobs list --env sandbox",

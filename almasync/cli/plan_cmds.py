@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import click
 
-from almasync import consortium, engine, jobs, snapshot
+from almasync import consortium, engine, jobs
 from almasync.cli import many, progress, render
 from almasync.cli.applying import ApplyRun, blocked, read_plan
 from almasync.cli.connect import Connection, connect
@@ -18,7 +17,8 @@ from almasync.cli.options import F, config_dir, output_format, target
 from almasync.cli.terminal import note, use_colour
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
-from almasync.errors import ConfigError, ExitCode, StalePlanError, UsageError
+from almasync.errors import ExitCode, StalePlanError, UsageError
+from almasync.journal import Journal
 from almasync.plan.plan import Plan
 
 
@@ -159,30 +159,25 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
     is refused (exit 6) if anything it touches changed in Alma since it was made. The live
-    state of everything changed is saved first under .almasync/snapshots/ for `rollback`.
+    state of everything changed is saved first, in a journal under .almasync/journals/
+    that records each write as it happens, for `rollback`.
     """
-    run = ApplyRun(auto_approve, force)
+    run = ApplyRun(auto_approve, force, again=f"almasync apply {source}")
     if source.is_file():
         saved = read_plan(source)
         config_dir = Path(saved.target.get("config", "."))
+        # What is left of a saved plan is stale once part of it is applied: plan afresh.
+        run = dataclasses.replace(run, again=f"almasync apply {config_dir}")
         settings = load_settings(config_dir) if config_dir.is_dir() else Settings()
         env_name = env_name or saved.target.get("env")
         with connect(settings, env_name, emulator, read_only=False) as conn:
-            touched = engine.read_touched(conn.client, saved)
-            stale = engine.find_stale(saved, touched)
-            for sentence in stale:
-                click.echo(f"Stale: {sentence}", err=True)
-            if stale:
-                raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
-                                     "resources changed since it was made); nothing was "
-                                     "applied. Make a new plan.")
             _check_digest(saved, expect_digest)
-            return run(conn, saved, settings, env_name, config_dir, touched, saved=True)
+            return run(conn, saved, settings, env_name, config_dir, saved=True)
     desired = load_config(source, env_name)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
         result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
         _check_digest(result, expect_digest)
-        return run(conn, result, desired.settings, env_name, source, None)
+        return run(conn, result, desired.settings, env_name, source)
 
 
 def _check_digest(result: Plan, expected: str | None) -> None:
@@ -196,23 +191,26 @@ def _check_digest(result: Plan, expected: str | None) -> None:
 
 
 @click.command()
-@click.argument("snapshot_file", metavar="SNAPSHOT",
+@click.argument("journal_file", metavar="JOURNAL",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @target
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--force", is_flag=True, help="Lift the safety caps for this run only.")
-def rollback(snapshot_file: Path, env_name: str | None, emulator: str | None,
+@click.option("--force", is_flag=True, help="Lift the safety caps for this run only, and "
+              "undo resources changed since the apply too.")
+def rollback(journal_file: Path, env_name: str | None, emulator: str | None,
              auto_approve: bool, force: bool) -> int:
-    """Undo an apply from the snapshot it saved: plan the inverse and apply it like any
-    plan (same safety rules, same confirmation)."""
-    try:
-        data = json.loads(snapshot_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{snapshot_file}: not a snapshot ({exc})") from exc
-    inverse = snapshot.inverse(data)
-    home = Path(inverse.target.get("config", "."))
+    """Undo what an apply did, from its journal.
+
+    Writes the journal leaves in doubt are settled by reading Alma; only writes that took
+    effect are undone, and a resource changed since the apply is left alone (exit 7)
+    unless --force (which also lifts the safety caps). The undo runs like any plan: same
+    safety rules, same confirmation, its own journal."""
+    journal = Journal.load(journal_file)
+    target = journal.plan().target
+    home = Path(target.get("config", "."))
     settings = load_settings(home) if home.is_dir() else Settings()
-    with connect(settings, env_name or inverse.target.get("env"), emulator,
+    with connect(settings, env_name or target.get("env"), emulator,
                  read_only=False) as conn:
-        run = ApplyRun(auto_approve, force, post_apply=False)
-        return run(conn, inverse, settings, env_name, home, None)
+        run = ApplyRun(auto_approve, force, post_apply=False, command="rollback",
+                       again=f"almasync rollback {journal_file}")
+        return run(conn, Plan(()), settings, env_name, home, journal=journal)

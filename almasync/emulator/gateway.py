@@ -123,10 +123,19 @@ class Gateway:
         self.emulator = emulator
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        self.emulator._busy(1)
+        try:
+            return self._serve(environ, start_response)
+        finally:
+            self.emulator._busy(-1)
+
+    def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         emu = self.emulator
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
         query = _query(environ)
+        if emu.on_request is not None:
+            emu.on_request(method, path)
         drop, fault = emu._draw_faults()
         if emu.crashed or (drop and not emu.drop_after_apply):
             self._record(method, path, query, 0)
@@ -135,8 +144,9 @@ class Gateway:
         if drop and method in WRITE_METHODS:  # drop_after_apply: applied, the answer is lost
             self._record(method, path, query, 0, environ)
             return self._drop(environ, start_response)
-        if emu.latency > 0:
-            emu._stopping.wait(emu.latency)
+        delay = emu.latency + (emu.write_latency if method in WRITE_METHODS else 0.0)
+        if delay > 0:  # after the operation: a slow answer, not a slow write
+            emu._stopping.wait(delay)
         self._record(method, path, query, answer.status, environ)
         headers = list(answer.headers)
         if answer.content_type:

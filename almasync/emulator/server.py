@@ -64,11 +64,13 @@ class Emulator:
 
     Every switch is a plain attribute (or property) and may be changed while it runs:
     ``api_key``, ``read_only_key``, ``rate_limit`` (requests/s, None = off), ``daily_budget``,
-    ``latency`` (s), ``fault_rate`` (injected 500s, not applied), ``drop_rate`` (connections
-    closed unanswered), ``fault_seed``, ``crash_after_writes`` (drop everything after N more
-    writes until ``recover()``), ``job_step_seconds`` and ``drop_after_apply`` (drops hit only
-    writes, after applying them). ``clock`` (default ``time.time``) is the wall clock that job
-    instances, dates and fee windows are computed from; tests may replace it. ``requests``
+    ``latency`` (s), ``write_latency`` (s, writes only), ``fault_rate`` (injected 500s, not
+    applied), ``drop_rate`` (connections closed unanswered), ``fault_seed``,
+    ``crash_after_writes`` (drop everything after N more writes until ``recover()``),
+    ``job_step_seconds`` and ``drop_after_apply`` (drops hit only writes, after applying
+    them). ``clock`` (default ``time.time``) is the wall clock that job
+    instances, dates and fee windows are computed from; tests may replace it. ``on_request``
+    (None, or a callable of method and path) is called as each request arrives. ``requests``
     lists every request served, in order; ``write_count`` counts successful POST/PUT/DELETE
     calls (``POST /conf/test`` is not a write).
     ``bare_singletons`` serves every one-element list of a JSON answer as its bare element, as
@@ -97,6 +99,9 @@ class Emulator:
         self.api_key = api_key
         self.read_only_key = read_only_key
         self.latency = latency
+        #: Seconds added to the answer of every write, after it is applied (a write "in
+        #: flight" for that long).
+        self.write_latency = 0.0
         self.fault_rate = fault_rate
         self.drop_rate = drop_rate
         self.drop_after_apply = drop_after_apply
@@ -104,8 +109,13 @@ class Emulator:
                                 if bare_singletons is None else bare_singletons)
         self.job_step_seconds = job_step_seconds
         self.clock: Callable[[], float] = time.time
+        #: Called as ``on_request(method, path)`` in the serving thread when a request
+        #: arrives, before it is handled (tests use it to act at an exact moment, e.g. to
+        #: signal a client while its write is in flight).
+        self.on_request: Callable[[str, str], None] | None = None
         self.requests: list[RecordedRequest] = []
         self.write_count = 0
+        self._in_flight = 0
         self.crashed = False
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -195,6 +205,16 @@ class Emulator:
                 and self.write_count - self._crash_base >= self._crash_after
             ):
                 self.crashed = True
+
+    def _busy(self, delta: int) -> None:
+        with self._lock:
+            self._in_flight += delta
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being served right now (a test waits for 0 before looking at state a
+        request from a killed client may still change)."""
+        return self._in_flight
 
     def _record(self, entry: RecordedRequest) -> None:
         with self._lock:

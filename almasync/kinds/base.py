@@ -133,6 +133,11 @@ class KindHandler(ABC):
         values of the fields written."""
         return {name: saved[name] for name in written if name in saved}
 
+    def revert(self, client: AlmaClient, key: Key, written: Fields, restored: Fields) -> None:
+        """Rollback's write: put ``restored`` (from :meth:`restoring`) back over what an
+        update of ``written`` changed. By default an ordinary update."""
+        self.update(client, key, restored)
+
     def unready(self, fields: Fields) -> list[str]:
         """Why ``fields`` cannot be written right now (e.g. a secret's environment variable
         is unset). Apply checks every change before its first write."""

@@ -247,13 +247,6 @@ class TableHandler(KindHandler):
     def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
         return False  # tables cannot be deleted; read_live refuses a prune rule
 
-    def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
-        """The saved rows, identified by the columns the written rows were: a mapping
-        table's ``key`` is not live state, and merging by ``column0`` alone would write one
-        row over another wherever rows share it."""
-        kept = {name: value for name, value in written.items() if name != ROWS}
-        return {**kept, **super().restoring(written, saved)}
-
     def dependencies(self, key: Key, fields: Fields) -> Iterator[tuple[Kind, Key]]:
         """A translation waits for its table's own declaration, which may add its rows."""
         table = TableId.of(key)
@@ -394,6 +387,52 @@ class TableHandler(KindHandler):
         if not table.lang:  # a translation never adds rows; see _missing_rows
             merged.extend(dict(row) for row in declared.values())
         return self.settle_rows(merged, fields.get(ROWS, []))
+
+    # -- rollback ----------------------------------------------------------------------
+
+    def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
+        """The rows to put back after an update of ``written`` over the live table
+        ``saved``: the saved state of each written row that existed, and of each other row
+        the write changed by implication (a new default row unsets the old one). Written
+        rows that did not exist are not here: :meth:`revert` removes them."""
+        columns = self.key_columns(written)
+        old = {row_key(row, columns): dict(row) for row in saved.get(ROWS, [])}
+        declared = [row_key(row, columns) for row in written.get(ROWS, [])]
+        implied = self.settle_rows([dict(row) for row in old.values()],
+                                   written.get(ROWS, []))
+        touched = [key for key in declared if key in old]
+        touched += [row_key(row, columns) for row in implied
+                    if row_key(row, columns) not in declared
+                    and row != old.get(row_key(row, columns))]
+        kept = {name: value for name, value in written.items() if name != ROWS}
+        return {**kept, ROWS: [old[key] for key in touched]}
+
+    def added_rows(self, written: Fields, saved: Fields) -> list[str]:
+        """Row keys an update of ``written`` added to the live table ``saved``."""
+        columns = self.key_columns(written)
+        old = {row_key(row, columns) for row in saved.get(ROWS, [])}
+        return [key for key in (row_key(row, columns) for row in written.get(ROWS, []))
+                if key not in old]
+
+    def revert(self, client: AlmaClient, key: Key, written: Fields, restored: Fields) -> None:
+        """GET the table, drop the rows ``written`` added, give the rows in ``restored``
+        their saved values, PUT it back; every other row goes back exactly as read."""
+        table = TableId.of(key)
+        columns = self.key_columns(written)
+        back = {row_key(row, columns): row for row in restored.get(ROWS, [])}
+        added = {row_key(row, columns) for row in written.get(ROWS, [])} - set(back)
+        current = strip_output_only(client.get(self._path(table.name), table.params()))
+        rows = []
+        for row in rows_of(current):
+            found = row_key(self.normalise_row(row), columns)
+            if found in added:
+                continue
+            rows.append({**row, **back[found]} if found in back else row)
+        body = {**current, "row": rows}
+        if table.scope:
+            body["scope"] = {**(current.get("scope") or {}),
+                             "library_id": {"value": table.scope}}
+        client.put(self._path(table.name), body, self.put_params(table, current))
 
     def delete(self, client: AlmaClient, key: Key) -> None:
         raise AlmasyncError(f"{self.noun} {TableId.of(key)}: Alma has no call that deletes a "

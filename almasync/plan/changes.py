@@ -58,6 +58,9 @@ class Change:
     diffs: tuple[FieldDiff, ...] = ()
     fingerprint: str | None = None
     mark: Mark | None = field(default=None, compare=False)
+    #: For a rollback's update: the fields the undone change wrote. The write then puts
+    #: ``after`` back over exactly what that change touched (see ``KindHandler.revert``).
+    revert: Fields | None = None
 
     @property
     def name(self) -> str:

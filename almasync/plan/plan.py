@@ -112,6 +112,7 @@ def _change_dict(change: Change) -> dict[str, Any]:
                              if v is ABSENT]}
                  for d in change.diffs],
         "fingerprint": change.fingerprint,
+        **({"revert": change.revert} if change.revert is not None else {}),
     }
 
 
@@ -121,4 +122,5 @@ def _change_from(item: Mapping[str, Any]) -> Change:
                   ABSENT if "after" in d.get("absent", []) else d["after"])
         for d in item.get("diff", []))
     return Change(Action(item["action"]), Kind(item["kind"]), tuple(item["key_parts"]),
-                  item.get("before"), item.get("after"), diffs, item.get("fingerprint"))
+                  item.get("before"), item.get("after"), diffs, item.get("fingerprint"),
+                  revert=item.get("revert"))

@@ -84,7 +84,7 @@ class Case:
     path: str
     alter: Callable[[Store], None]
     #: Rollback cannot take back what an update added inside a resource (see
-    #: ``_not_undone``): table rows, and a profile's parameters.
+    #: ``_not_undone``): a profile's parameters. (Table rows the apply added are removed.)
     keeps_additions: bool = False
     #: Copy ``almasync.yaml`` too: its ``prune: locations: [MAIN]`` adds a delete.
     settings: bool = False
@@ -98,9 +98,9 @@ CASES = [
     Case(Kind.LOCATION, "location MAIN/STACKS", "external_name", _alter_location,
          settings=True),
     Case(Kind.CODE_TABLE, "code_table UserGroups", "rows[STAFF].description",
-         _alter_code_table, keeps_additions=True),
+         _alter_code_table),
     Case(Kind.MAPPING_TABLE, "mapping_table CurrencySubset", "rows[CAD].column1",
-         _alter_mapping_table, keeps_additions=True),
+         _alter_mapping_table),
     Case(Kind.LETTER, "letter FulfillmentActivityLetter", "labels.header", _alter_letter),
     Case(Kind.LICENSE_TERM, "license_term ARCHIVE", "description", _alter_license_term),
     Case(Kind.REMINDER, "reminder BIB_MMS/991234/GENERAL/Check renewal", "status",
@@ -158,9 +158,6 @@ def _not_undone(plan: dict[str, Any]) -> dict[ChangeId, list[DiffLine]]:
     """The changes of ``plan`` that a plan shows again after a rollback of its apply, where
     an update added something inside a resource that almasync keeps once it is there.
 
-    Code and mapping tables: Alma cannot delete a table and almasync keeps every row a
-    declaration does not list (docs/config/code_tables.md, mapping_tables.md), so a row
-    the apply added stays, with the declared values; so does a translation of that row.
     Integration profiles: parameters a declaration does not list are kept, and snapshots
     hold no secrets, so a credential the apply added stays. What rollback does set back
     (changed fields, changed rows) shows again; an update that only added shows nothing.
@@ -214,7 +211,7 @@ def test_rollback_brings_back_the_planned_changes(almasync: Almasync, case: Case
     assert first["changes"]
     applied = almasync("apply", str(root), "--auto-approve", env=env)
     assert applied.exit_code == ExitCode.OK, applied.stdout + applied.stderr
-    [snapshot] = sorted((root / ".almasync" / "snapshots").glob("*.json"))
+    [snapshot] = sorted((root / ".almasync" / "journals").glob("*.json"))
     undo = almasync("rollback", str(snapshot), "--auto-approve", "--force", env=env)
     assert undo.exit_code == ExitCode.OK, undo.stdout + undo.stderr
     again = almasync.plan_json(root, env=env)

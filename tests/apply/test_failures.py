@@ -75,7 +75,7 @@ def test_rollback_restores_previous_state(almasync: Almasync, config: Any,
               for lib, locs in almasync.emu.store.locations.items()}
     result = almasync("apply", str(root), "--auto-approve", "--force")
     assert result.exit_code == ExitCode.OK, result.stderr
-    snapshots = sorted((root / ".almasync" / "snapshots").glob("*.json"))
+    snapshots = sorted((root / ".almasync" / "journals").glob("*.json"))
     assert len(snapshots) == 1
     undo = almasync("rollback", str(snapshots[0]), "--auto-approve", "--force")
     assert undo.exit_code == ExitCode.OK, undo.stderr
@@ -98,7 +98,7 @@ def test_rollback_shows_what_it_sets_back_and_keeps_the_live_counts(almasync: Al
                   "    STACKS: {name: Main Stacks, external_name: Main shelves, type: OPEN}\n",
         "almasync.yaml": "safety:\n  max_delete_percent: 50\n"})
     assert almasync("apply", str(root), "--auto-approve").exit_code == ExitCode.OK
-    [snapshot] = (root / ".almasync" / "snapshots").glob("*.json")
+    [snapshot] = (root / ".almasync" / "journals").glob("*.json")
     undo = almasync("rollback", str(snapshot), "--auto-approve")
     assert undo.exit_code == ExitCode.OK, undo.stderr
     assert '~ location MAIN/STACKS\n    external_name: "Main shelves" -> "Stacks"' in undo.stdout

@@ -256,7 +256,7 @@ def test_rollback_restores_each_pair_under_its_action(almasync: Almasync,
                              " ftp_port: 2121}\n"})
     before = entries(almasync, "BURSAR_FINES")
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
-    [snapshot] = sorted((root / ".almasync" / "snapshots").glob("*.json"))
+    [snapshot] = sorted((root / ".almasync" / "journals").glob("*.json"))
     undo = almasync("rollback", str(snapshot), "--auto-approve", "--force")
     assert undo.exit_code == 0, undo.stdout + undo.stderr
     rolled = put_bodies(almasync, BURSAR)[-1]["parameter"]

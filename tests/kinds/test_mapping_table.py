@@ -97,7 +97,7 @@ mapping_tables:
       - {column0: SELFCHECK1, column1: MAIN, column2: RESERVES_DESK}
 """})
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
-    [snapshot] = (root / ".almasync" / "snapshots").glob("*.json")
+    [snapshot] = (root / ".almasync" / "journals").glob("*.json")
     undo = almasync("rollback", str(snapshot), "--auto-approve")
     assert undo.exit_code == 0, undo.stderr
     # Matched by column0 alone, the saved SELFCHECK1 rows would be written over each other.

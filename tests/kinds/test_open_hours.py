@@ -298,7 +298,7 @@ def test_rollback_puts_the_old_list_back(almasync: Almasync, config: Any) -> Non
     before = {scope: alma_hours(almasync, scope) for scope in ("MAIN", "LAW")}
     applied = almasync("apply", str(root), "--auto-approve")
     assert applied.exit_code == 0, applied.stderr
-    snap = applied.stderr.split("Snapshot of the previous state: ")[1].split(" ")[0]
+    snap = applied.stderr.split("Journal of this run: ")[1].split(" ")[0]
     undone = almasync("rollback", snap, "--auto-approve")
     assert undone.exit_code == 0, undone.stderr
     assert {scope: alma_hours(almasync, scope) for scope in ("MAIN", "LAW")} == before

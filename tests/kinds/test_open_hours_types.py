@@ -248,7 +248,7 @@ def test_rollback_of_an_exceptions_only_write(almasync: Almasync, config: Any) -
     root = config({"hours.yaml": ONLY_EXCEPTIONS})
     applied = almasync("apply", str(root), "--auto-approve")
     assert applied.exit_code == ExitCode.OK, applied.stderr
-    snap = applied.stderr.split("Snapshot of the previous state: ")[1].split(" ")[0]
+    snap = applied.stderr.split("Journal of this run: ")[1].split(" ")[0]
     undone = almasync("rollback", snap, "--auto-approve")
     assert undone.exit_code == ExitCode.OK, undone.stdout + undone.stderr
     after = alma_hours(almasync, INSTITUTION)

@@ -321,7 +321,7 @@ def test_rollback_restores_status_and_deleted_reminders(almasync: Almasync,
     applied = almasync("apply", str(root), "--auto-approve")
     assert applied.exit_code == 0, applied.stderr
     assert "Apply: 3 applied" in applied.stdout  # 991235's renewal deleted, one created
-    snap = applied.stderr.split("Snapshot of the previous state: ")[1].split(" ")[0]
+    snap = applied.stderr.split("Journal of this run: ")[1].split(" ")[0]
     undone = almasync("rollback", snap, "--auto-approve")
     assert undone.exit_code == 0, undone.stderr
     live = {(r["entity_id"], r["type"], r["text"]): (r["status"], r["reminder_date"])

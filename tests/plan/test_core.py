@@ -1,5 +1,5 @@
-"""The pure core: differ, change order, safety rules at and around their caps, the plan file
-and the snapshot's inverse. No network: these are functions of values."""
+"""The pure core: differ, change order, safety rules at and around their caps and the plan
+file. No network: these are functions of values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from almasync import snapshot
 from almasync.config.settings import Caps, Safety
 from almasync.errors import ConfigError
 from almasync.kinds import HANDLERS, rank
@@ -156,34 +155,3 @@ def test_a_plan_survives_its_file_form() -> None:
 def test_a_damaged_or_foreign_plan_file_is_refused(body: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         Plan.from_dict(body)
-
-
-# -- the snapshot's inverse ----------------------------------------------------------------
-
-
-def test_the_inverse_undoes_each_applied_change() -> None:
-    created = Change(Action.CREATE, Kind.LICENSE_TERM, ("NEW",), None, {"name": "New"})
-    updated = Change(Action.UPDATE, Kind.LICENSE_TERM, ("EDIT",), {"name": "Before"},
-                     {"name": "After"}, (FieldDiff("name", "Before", "After"),), "f")
-    deleted = Change(Action.DELETE, Kind.LICENSE_TERM, ("GONE",), {"name": "Gone"}, None)
-    skipped = Change(Action.CREATE, Kind.LICENSE_TERM, ("FAILED",), None, {"name": "F"})
-    plan = Plan((deleted, created, updated, skipped), live_counts={Kind.LICENSE_TERM: 3})
-    touched = {Kind.LICENSE_TERM: {("EDIT",): {"name": "Before", "type": "T"},
-                                   ("GONE",): {"name": "Gone", "type": "T"}}}
-    snap = snapshot.build(plan, touched)
-    snap["applied"] = {"license_term": ["NEW", "EDIT", "GONE"]}
-    undo = snapshot.inverse(snap)
-    assert [(c.action, c.key) for c in undo.changes] == [
-        (Action.DELETE, ("NEW",)), (Action.UPDATE, ("EDIT",)), (Action.CREATE, ("GONE",))]
-    delete, update, create = undo.changes
-    assert delete.before == {"name": "New"} and delete.fingerprint == fingerprint(
-        {"name": "New"})
-    assert update.after == {"name": "Before"}
-    assert update.diffs == (FieldDiff("name", "After", "Before"),)
-    assert create.after == {"name": "Gone", "type": "T"}
-    assert undo.live_counts == {Kind.LICENSE_TERM: 3}
-
-
-def test_a_snapshot_of_another_format_is_refused() -> None:
-    with pytest.raises(ConfigError):
-        snapshot.inverse({"format_version": 99, "resources": [], "plan": []})

@@ -1,0 +1,367 @@
+"""The apply workflow, below the command line: everything between "here is a plan" and "this
+is what happened". ``apply``, ``rollback`` and the tests call :func:`run`; the CLI only
+parses options, renders the plan and the outcome, and asks for confirmation through a
+callback.
+
+The steps, in order: the safety rules, the readiness and environment checks, confirmation,
+the lock, the checks that must pass before the first write, a full read of everything the
+plan touches (with the stale check of a saved plan), the journal, the writes, the read-back
+of every written resource, and the ``post_apply`` jobs. Each extension point is a field of
+:class:`Seams`; none of them prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from almasync import engine, jobs
+from almasync import rollback as undo
+from almasync.alma.client import AlmaClient
+from almasync.apply import ApplyReport, Result, apply_plan, read_one, took_effect
+from almasync.apply import Outcome as Done
+from almasync.config.settings import Settings
+from almasync.errors import AlmasyncError, ExitCode, StalePlanError
+from almasync.jobs import JobOutcome
+from almasync.journal import Journal, State
+from almasync.model import Fields, Key, Kind
+from almasync.plan import safety
+from almasync.plan.changes import Change
+from almasync.plan.plan import Plan
+
+#: Where journals go when nothing else is said: beside the config, like ``.git``.
+JOURNALS = Path(".almasync") / "journals"
+
+Check = Callable[[AlmaClient, Plan], None]
+
+
+_STATES = {Done.APPLIED: State.APPLIED, Done.FAILED: State.FAILED,
+           Done.SKIPPED: State.SKIPPED, Done.STALE: State.NOT_APPLIED,
+           Done.NOT_APPLIED: State.NOT_APPLIED, Done.UNKNOWN: State.UNKNOWN}
+
+
+def _yes(plan: Plan) -> bool:
+    return True
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Seams:
+    """The extension points of :func:`run`.
+
+    ``confirm(plan)``: asked once, after the safety rules and before anything else touches
+    Alma's state; false cancels the run (nothing written, no journal).
+    ``lock()``: a context manager held from just after confirmation to the end of the
+    read-back; waits for, or refuses, another run against the same institution.
+    ``before_writing``: checks run under the lock, before the journal and the first write;
+    each may raise an :class:`~almasync.errors.AlmasyncError` to stop the run with nothing
+    written and no journal.
+    ``on_plan(plan)``: the plan about to be run, first of all (the CLI shows it).
+    ``on_note(sentence)``: what the user should read (safety verdicts, stale resources).
+    ``on_result(result)``: each change's outcome as it happens.
+    ``on_job_event``: progress of the ``post_apply`` jobs.
+    """
+
+    confirm: Callable[[Plan], bool] = _yes
+    on_plan: Callable[[Plan], None] = _ignore
+    lock: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
+    before_writing: tuple[Check, ...] = ()
+    on_note: Callable[[str], None] = _ignore
+    on_result: Callable[[Result], None] = _ignore
+    on_job_event: Callable[[jobs.JobEvent], None] = _ignore
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the run is asked to do. ``saved``: the plan was saved earlier (``plan --out``),
+    so it is refused when stale and each change is re-checked right before its write."""
+
+    settings: Settings = field(default_factory=Settings)
+    env_name: str | None = None
+    environment_type: str | None = None
+    force: bool = False
+    saved: bool = False
+    post_apply: bool = True
+    journal_dir: Path = JOURNALS
+    command: str = "apply"
+    #: After a first SIGINT/SIGTERM, how long to wait for the answer of the write in
+    #: flight before reading the resource back instead.
+    grace: float = 10.0
+
+
+class Stage(Enum):
+    """How far a run got."""
+
+    EMPTY = "empty"            # nothing to do
+    BLOCKED = "blocked"        # a safety rule stopped it
+    CANCELLED = "cancelled"    # not confirmed
+    INTERRUPTED = "interrupted"  # a signal came before the first write: nothing written
+    WRITTEN = "written"        # the writes were attempted (see the report)
+
+
+@dataclass
+class Outcome:
+    stage: Stage
+    report: ApplyReport | None = None
+    journal: Path | None = None
+    jobs: list[JobOutcome] = field(default_factory=list)
+    #: The signal that interrupted the run (SIGINT, SIGTERM), if one did.
+    interrupted: str | None = None
+    #: Rollback: resources changed since the apply, left alone.
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.stage is Stage.BLOCKED:
+            return ExitCode.BLOCKED
+        if self.stage is Stage.CANCELLED:
+            return ExitCode.ERROR
+        if self.report is not None and not self.report.ok:
+            return int(self.report.exit_code)
+        if self.conflicts:
+            return ExitCode.APPLY_FAILED
+        return jobs.post_apply_exit(self.jobs)
+
+
+def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()) -> Outcome:
+    """Apply ``plan`` through every step of the workflow; see the module text.
+
+    Errors that stop the run before its first write (not ready, wrong environment, a stale
+    saved plan, a failed ``before_writing`` check) are raised, and leave no journal.
+    """
+    seams.on_plan(plan)
+    if plan.empty:
+        return Outcome(Stage.EMPTY)
+    verdict = safety.judge(plan, options.settings.safety.for_environment(options.env_name))
+    for sentence in verdict.blocking(options.force):
+        seams.on_note(f"Blocked by a safety rule: {sentence}")
+    if verdict.blocking(options.force):
+        return Outcome(Stage.BLOCKED)
+    if options.force:
+        for sentence in verdict.caps:
+            seams.on_note(f"Safety cap lifted by --force: {sentence}")
+    engine.check_ready(plan)
+    engine.check_environment(client, options.environment_type)
+    if not seams.confirm(plan):
+        return Outcome(Stage.CANCELLED)
+    with seams.lock(), _Signals(options.grace, seams.on_note) as signals:
+        for check in seams.before_writing:
+            check(client, plan)
+        # The plan's own reads may be brief list entries; the journal must hold whole
+        # resources so that rollback can create a deleted one again.
+        touched = engine.read_touched(client, plan)
+        if options.saved:
+            _refuse_stale(plan, touched, seams)
+        if signals.stop.is_set():
+            return Outcome(Stage.INTERRUPTED, ApplyReport([Result(
+                c, Done.NOT_APPLIED, "not started: the run was interrupted")
+                for c in plan.changes]), None, interrupted=signals.name)
+        journal = Journal.start(plan, touched, options.journal_dir, command=options.command)
+        writer = _Writer(client, plan, journal, seams, signals)
+        try:
+            report = writer.write(_still_as_planned if options.saved else None)
+        except StoppedAtOnce as exc:
+            journal.finish("stopped at once by a second signal")
+            raise StoppedAtOnce(exc.signum, journal.path) from None
+        if signals.stop.is_set():
+            journal.finish(f"interrupted by {signals.name}")
+            return Outcome(Stage.WRITTEN, report, journal.path, interrupted=signals.name)
+        report = writer.read_back(report)
+        journal.finish(report.aborted)
+    outcome = Outcome(Stage.WRITTEN, report, journal.path)
+    post_apply = options.settings.post_apply if options.post_apply else []
+    if report.ok and post_apply:
+        # Jobs never run after a failed or partial apply.
+        outcome.jobs = jobs.run_post_apply(client, post_apply, seams.on_job_event)
+    return outcome
+
+
+def rollback(client: AlmaClient, journal: Journal, options: Options,
+             seams: Seams = Seams()) -> Outcome:
+    """Undo what ``journal`` says took effect (see :mod:`almasync.rollback`): settle what
+    may have happened by reading Alma, then run the undo plan like any plan. Conflicts are
+    reported through ``on_note`` and make the exit code 7 unless ``options.force``."""
+    found = undo.plan_undo(client, journal, force=options.force)
+    for sentence in found.settled:
+        seams.on_note(f"Settled: {sentence}")
+    for sentence in found.nothing_to_do:
+        seams.on_note(f"Nothing to undo: {sentence}")
+    for sentence in found.conflicts:
+        seams.on_note(f"Conflict: {sentence}")
+    options = replace(options, post_apply=False, command="rollback")
+    outcome = run(client, found.plan, options, seams)
+    if not options.force:
+        outcome.conflicts = found.conflicts
+    return outcome
+
+
+class StoppedAtOnce(KeyboardInterrupt):
+    """A second SIGINT or SIGTERM: the run stopped where it was. A write may have been in
+    flight; the journal (``journal``, when one was written) says which."""
+
+    def __init__(self, signum: int, journal: Path | None = None) -> None:
+        super().__init__(signum, journal)
+        self.signum = signum
+        self.journal = journal
+
+
+class _GraceOver(BaseException):
+    """Raised by the timer inside a write still in flight when the grace period ends."""
+
+
+class _Signals:
+    """SIGINT and SIGTERM while writing: the first asks the run to stop starting writes
+    (and arms a timer of ``grace`` seconds for the write in flight); the second stops at
+    once. Outside the main thread signals cannot be caught; the run is then uninterruptible
+    except by the process's own signal handling."""
+
+    def __init__(self, grace: float, on_note: Callable[[str], None]) -> None:
+        self.grace = grace
+        self.on_note = on_note
+        self.stop = threading.Event()
+        self.name: str | None = None
+        self.in_flight = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._caught)
+            if hasattr(signal, "SIGALRM"):
+                self._previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._timer)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.disarm()
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def disarm(self) -> None:
+        if signal.SIGALRM in self._previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _caught(self, signum: int, frame: object) -> None:
+        if self.stop.is_set():
+            raise StoppedAtOnce(signum)
+        self.name = signal.Signals(signum).name
+        self.stop.set()
+        self.on_note(f"{self.name} received: no further write starts; settling the one in "
+                     "flight (a second signal stops at once).")
+        if self.in_flight and signal.SIGALRM in self._previous and self.grace > 0:
+            signal.setitimer(signal.ITIMER_REAL, self.grace)
+
+    def _timer(self, signum: int, frame: object) -> None:
+        if self.in_flight:
+            raise _GraceOver()
+
+
+class _Writer:
+    """The write phase: journal marks around each write, interruption, read-back."""
+
+    def __init__(self, client: AlmaClient, plan: Plan, journal: Journal, seams: Seams,
+                 signals: _Signals) -> None:
+        self.client = client
+        self.plan = plan
+        self.journal = journal
+        self.seams = seams
+        self.signals = signals
+        self.index = {id(change): i for i, change in enumerate(plan.changes)}
+        self.results: list[Result] = []
+        self.current: Change | None = None
+
+    def before_write(self, change: Change) -> None:
+        self.journal.mark(self.index[id(change)], State.STARTED)
+        self.current = change
+        self.signals.in_flight = True
+
+    def on_result(self, result: Result, note: str | None = None) -> None:
+        self.signals.in_flight = False
+        self.signals.disarm()
+        self.current = None
+        self.results.append(result)
+        self.journal.mark(self.index[id(result.change)], _STATES[result.outcome],
+                          note or result.error, result.code)
+        self.seams.on_result(result)
+
+    def write(self, recheck: Callable[[Change, Fields | None], bool] | None) -> ApplyReport:
+        try:
+            return apply_plan(self.client, self.plan, recheck=recheck,
+                              on_result=self.on_result, before_write=self.before_write,
+                              stopping=self.signals.stop.is_set)
+        except _GraceOver:
+            pass
+        # The answer did not come within the grace period: read the resource back.
+        self.signals.in_flight = False
+        change = self.current
+        assert change is not None
+        self.on_result(self._settle(change))
+        done = {id(r.change) for r in self.results}
+        for rest in self.plan.changes:
+            if id(rest) not in done:
+                self.on_result(Result(rest, Done.NOT_APPLIED,
+                                      "not started: the run was interrupted"))
+        return ApplyReport(list(self.results), None)
+
+    def _settle(self, change: Change) -> Result:
+        wait = f"no answer within {self.signals.grace:g} s of the interruption"
+        try:
+            current = read_one(self.client, change.kind, change.key, change.after)
+        except AlmasyncError as exc:
+            return Result(change, Done.UNKNOWN, f"{wait}, and reading it back failed ({exc})"
+                          f": check {change.name} in Alma")
+        if took_effect(change, current, exact=True):
+            return Result(change, Done.APPLIED)
+        return Result(change, Done.UNKNOWN, f"{wait}; a read-back does not show it done yet, "
+                      f"but it may still land: check {change.name} in Alma")
+
+    def read_back(self, report: ApplyReport) -> ApplyReport:
+        """Read every written resource again: each must now be as this run wrote it. A
+        difference means someone else wrote in between; the change then fails."""
+        written = [r.change for r in report.results if r.outcome is Done.APPLIED]
+        if not written:
+            return report
+        try:
+            touched = engine.read_touched(self.client, Plan(tuple(written)))
+        except AlmasyncError as exc:
+            self.seams.on_note(f"Could not read back what was written: {exc}")
+            return report
+        results = []
+        for result in report.results:
+            change = result.change
+            current = touched.get(change.kind, {}).get(change.key)
+            if result.outcome is Done.APPLIED and not took_effect(change, current, exact=True):
+                note = ("written, but reading it back shows another state: someone else "
+                        "changed it in between; plan again and check it")
+                self.journal.mark(self.index[id(change)], State.APPLIED, note)
+                self.seams.on_note(f"Read back: {change.name}: {note}")
+                result = Result(change, Done.FAILED, note)
+            results.append(result)
+        return ApplyReport(results, report.aborted)
+
+
+def _refuse_stale(plan: Plan, touched: Mapping[Kind, Mapping[Key, Fields]],
+                  seams: Seams) -> None:
+    stale = engine.find_stale(plan, touched)
+    for sentence in stale:
+        seams.on_note(f"Stale: {sentence}")
+    if stale:
+        raise StalePlanError(f"the saved plan is stale ({len(stale)} resources changed "
+                             "since it was made); nothing was applied. Make a new plan.")
+
+
+def _still_as_planned(change: Change, current: Fields | None) -> bool:
+    return current is not None and engine.recorded_view(change, current) == change.fingerprint
+
+
