@@ -14,6 +14,7 @@ from almasync.cli.jobs_cmds import jobs
 from almasync.cli.plan_cmds import apply, drift, plan, rollback, validate
 from almasync.cli.terminal import add_everywhere, logging_setup
 from almasync.cli.tree_cmds import export, schema
+from almasync.cli.utility_cmds import check, download, fees, hours
 
 
 class AlmasyncGroup(click.Group):
@@ -38,8 +39,10 @@ def cli() -> None:
     logging_setup()
 
 
-for command in (validate, plan, drift, apply, rollback, export, schema, jobs):
+for command in (validate, plan, drift, apply, rollback, export, schema, jobs, check, hours,
+                fees):
     cli.add_command(command)
+jobs.add_command(download)
 
 
 def _add_emulator() -> None:
