@@ -32,8 +32,12 @@ CALENDAR_AHEAD_YEARS = 3
 FEE_WINDOW_DAYS = 7
 
 
-def _seg(text: str) -> str:
+def quote_segment(text: str) -> str:
+    """``text`` as one URL path segment."""
     return quote(text, safe="")
+
+
+_seg = quote_segment
 
 
 def _plain(value: Any) -> str:

@@ -14,7 +14,7 @@ from almasync.cli.jobs_cmds import jobs
 from almasync.cli.plan_cmds import apply, drift, plan, rollback, validate
 from almasync.cli.terminal import add_everywhere, logging_setup
 from almasync.cli.tree_cmds import export, schema
-from almasync.cli.utility_cmds import check, download, fees, hours
+from almasync.cli.utility_cmds import check, download, fees, hours, report_command
 
 
 class AlmasyncGroup(click.Group):
@@ -40,7 +40,7 @@ def cli() -> None:
 
 
 for command in (validate, plan, drift, apply, rollback, export, schema, jobs, check, hours,
-                fees):
+                fees, report_command):
     cli.add_command(command)
 jobs.add_command(download)
 

@@ -21,5 +21,7 @@ EXAMPLES: dict[str, str] = {
     "hours": "almasync hours MAIN --from 2026-12-01 --to 2027-01-31 --env production",
     "fees": "almasync fees --from 2026-11-01 --to 2026-11-30 --format csv --out fees.csv",
     "check": "almasync check --env production",
+    "report": "almasync report config/ --out site/ --drift drift.json\n"
+              "almasync report --env production --out site/",
     "emulator": "almasync emulator --seed demo --port 8899",
 }

@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import click
 
-from almasync import utilities
+from almasync import report, utilities
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic, write_atomic_bytes
 from almasync.cli.options import output_format, target
-from almasync.config.loader import load_settings
+from almasync.config.loader import load_config, load_settings
 from almasync.config.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -209,4 +209,75 @@ def check(fmt: str, env_name: str | None, emulator: str | None, config_dir: Path
         click.echo(_json({"format_version": 1, **result.to_dict()}), nl=False)
     else:
         click.echo(check_text(result, label), nl=False)
+    return 0
+
+
+# -- report -----------------------------------------------------------------------------
+
+
+def _live_snapshot(conn: Connection, root: Path, settings: Settings) -> report.Snapshot:
+    from almasync import engine
+    from almasync.config.loader import DesiredState
+    from almasync.kinds import HANDLERS
+
+    client = conn.client
+    live = engine.read_live(client, DesiredState(root, settings), everything=True, detail=True)
+    resources = {kind: {key: fields for key, fields in found.items()
+                        if not HANDLERS[kind].is_default(key, fields)}
+                 for kind, found in live.items()}
+    libraries = {str(lib.get("code")): str(lib.get("name") or "")
+                 for lib in client.get_list("/conf/libraries", "library")}
+    codes = sorted(libraries)
+
+    def desks(code: str) -> list[dict[str, str]]:
+        found = client.get_list(f"/conf/libraries/{utilities.quote_segment(code)}/circ-desks/",
+                                "circ_desk", paged=True)
+        return [{"code": str(d.get("code")), "name": str(d.get("name") or "")} for d in found]
+
+    today = dt.date.today()
+    first, last = report.calendar_range(today)
+    by_library = dict(zip(codes, client.map(desks, codes), strict=True))
+    days = dict(zip(codes, client.map(
+        lambda code: utilities.open_days(client, code, first, last, today), codes),
+        strict=True))
+    return report.Snapshot(conn.label, resources, libraries, by_library, days, today)
+
+
+@click.command("report")
+@click.argument("directory", required=False, default=".",
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False,
+              path_type=Path), metavar="SITE/", help="Folder to write the site into.")
+@click.option("--drift", "drift_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), metavar="DRIFT.json",
+              help="The last `almasync drift --format json`, shown as its own page.")
+@click.option("--live", is_flag=True, help="Read the live institution (ALMA_API_URL and "
+              "ALMA_API_KEY); implied by --env and --emulator.")
+@target
+def report_command(directory: Path, out_dir: Path, drift_file: Path | None, live: bool,
+                   env_name: str | None, emulator: str | None) -> int:
+    """Write a static HTML site of the institution's configuration: libraries and
+    locations as a tree, code and mapping tables, letters with their templates, open hours
+    as a calendar, integration profiles (never their credentials), and the last drift.
+
+    \b
+    From the config tree DIRECTORY (no Alma call), or with --live, --env or --emulator
+    from the live institution (read-only; DIRECTORY then only supplies almasync.yaml). The site is
+    plain files: open SITE/index.html in any browser, no server, nothing fetched.
+    """
+    drift = (report.load_drift(drift_file.read_text(encoding="utf-8"), str(drift_file))
+             if drift_file else None)
+    if live or env_name or emulator:
+        settings = load_settings(directory) if env_name and not emulator else Settings()
+        with connect(settings, env_name, emulator, read_only=True) as conn:
+            snap = _live_snapshot(conn, directory, settings)
+    else:
+        state = load_config(directory)
+        resources = {kind: {key: r.fields for key, r in found.items()}
+                     for kind, found in state.resources.items()}
+        snap = report.Snapshot(f"the config tree {directory}", resources)
+    site = report.build_site(snap, drift)
+    for relative, text in site.items():
+        write_atomic(out_dir / relative, text)
+    click.echo(f"Wrote {len(site)} pages under {out_dir}; open {out_dir / 'index.html'}.")
     return 0
