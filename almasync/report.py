@@ -419,8 +419,8 @@ def _drift_page(drift: Mapping[str, Any]) -> Page:
         rows.append([f'<span class="{esc(action)}">{esc(action)}</span>',
                      esc(change.get("kind")), esc(change.get("key")),
                      esc(details)])
-    parts.append("<h2>Differences</h2>" + table(["Change", "Kind", "Key", "Details"], rows,
-                                                  raw=True))
+    parts.append("<h2>Differences</h2><p>Each detail reads: field: in Alma \u2192 in the "
+                 "files.</p>" + table(["Change", "Kind", "Key", "Details"], rows, raw=True))
     parts.append("<h2>Not declared in any file</h2>" + table(
         ["Kind", "Key"], [[str(u.get("kind")), str(u.get("key"))] for u in unmanaged]))
     return Page("drift.html", "Last drift", "\n".join(parts))

@@ -19,8 +19,10 @@ from almasync import report, utilities
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic, write_atomic_bytes
 from almasync.cli.options import output_format, target
+from almasync.cli.terminal import note
 from almasync.config.loader import load_config, load_settings
 from almasync.config.settings import Settings
+from almasync.errors import AlmaAuthError, AlmaError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -237,9 +239,19 @@ def _live_snapshot(conn: Connection, root: Path, settings: Settings) -> report.S
     today = dt.date.today()
     first, last = report.calendar_range(today)
     by_library = dict(zip(codes, client.map(desks, codes), strict=True))
-    days = dict(zip(codes, client.map(
-        lambda code: utilities.open_days(client, code, first, last, today), codes),
-        strict=True))
+
+    def calendar(code: str) -> list[utilities.OpenDay] | None:
+        try:
+            return utilities.open_days(client, code, first, last, today)
+        except AlmaAuthError:
+            raise
+        except (AlmaError, UsageError) as exc:
+            # One library's calendar refused: its page falls back to the entries.
+            note(f"open days of {code} not shown as Alma computes them: {exc}")
+            return None
+
+    days = {code: found for code, found in zip(codes, client.map(calendar, codes),
+                                               strict=True) if found is not None}
     return report.Snapshot(conn.label, resources, libraries, by_library, days, today)
 
 

@@ -4,6 +4,7 @@ content. tests/report/test_browser.py opens it in a real browser."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from almasync.errors import ExitCode
@@ -82,3 +83,14 @@ def test_a_bad_drift_file_is_a_usage_error(almasync: Almasync, tmp_path: Path) -
     assert result.exit_code == ExitCode.USAGE
     assert "not a drift report" in result.stderr
     assert not (tmp_path / "site").exists()
+
+
+def test_a_refused_calendar_falls_back_to_the_entries(almasync: Almasync,
+                                                      tmp_path: Path) -> None:
+    # An Alma whose clock is five years ahead refuses today's dates (more than a year back).
+    almasync.emu.clock = lambda: time.time() + 5 * 366 * 86400
+    out = tmp_path / "site"
+    result = almasync("report", "--live", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "open days of MAIN not shown as Alma computes them" in result.stderr
+    assert "from the entries below" in site_pages(out)["hours/MAIN.html"]
