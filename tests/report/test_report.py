@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from almasync.errors import ExitCode
 from tests.conftest import EXAMPLES, Almasync
@@ -94,3 +95,19 @@ def test_a_refused_calendar_falls_back_to_the_entries(almasync: Almasync,
     assert result.exit_code == 0, result.stderr
     assert "open days of MAIN not shown as Alma computes them" in result.stderr
     assert "from the entries below" in site_pages(out)["hours/MAIN.html"]
+
+
+def test_an_invalid_tree_writes_no_site(almasync: Almasync, config: Any,
+                                        tmp_path: Path) -> None:
+    root = config({"l.yaml": "locations: 5\n"})
+    result = almasync("report", str(root), "--out", str(tmp_path / "site"))
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    assert "l.yaml:1:" in result.stderr
+    assert not (tmp_path / "site").exists()
+    assert almasync.emu.requests == []
+
+
+def test_report_help_has_an_example(almasync: Almasync) -> None:
+    result = almasync("report", "--help")
+    assert result.exit_code == 0
+    assert "almasync report config/ --out site/ --drift drift.json" in result.stdout
