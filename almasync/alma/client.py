@@ -160,6 +160,11 @@ class AlmaClient:
     def delete(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("DELETE", path, params=params)
 
+    def get_bytes(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[bytes, str]:
+        """A GET whose answer is a file rather than JSON: its bytes and Content-Type."""
+        raw: tuple[bytes, str] = self.request("GET", path, params=params, raw=True)
+        return raw
+
     def get_list(self, path: str, list_key: str, params: Mapping[str, Any] | None = None,
                  paged: bool = False) -> list[dict[str, Any]]:
         """Every entry of a list endpoint; follows ``limit``/``offset`` when ``paged``.
@@ -210,14 +215,15 @@ class AlmaClient:
     # -- the machinery -------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json_body: Any = None, xml_body: str | None = None) -> Any:
-        """Send one call, with retries; returns the decoded JSON body (None for 204)."""
+                json_body: Any = None, xml_body: str | None = None, raw: bool = False) -> Any:
+        """Send one call, with retries; returns the decoded JSON body (None for 204), or
+        with ``raw`` the body's bytes and Content-Type, whatever they are."""
         if self.read_only and method != "GET":
             raise ReadOnlyViolation(
                 f"refused {method} {path}: this run is read-only (plan, drift and export "
                 "never write)")
         url = f"{self.base_url}{API_PREFIX}{path}"
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = {"Accept": "*/*"} if raw else {}
         data: bytes | None = None
         if xml_body is not None:
             headers["Content-Type"] = "application/xml"
@@ -226,6 +232,8 @@ class AlmaClient:
             headers["Content-Type"] = "application/json"
             data = json.dumps(json_body).encode("utf-8")
         response = self._send(method, url, path, params, data, headers)
+        if 200 <= response.status_code < 300 and raw:
+            return response.content, response.headers.get("Content-Type", "")
         if 200 <= response.status_code < 300:
             return self._decode(method, path, response)
         error = alma_error(response.status_code, response.headers.get("Content-Type", ""),

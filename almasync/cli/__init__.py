@@ -15,6 +15,7 @@ from almasync.cli.jobs_cmds import jobs
 from almasync.cli.plan_cmds import apply, drift, plan, rollback, validate
 from almasync.cli.terminal import add_everywhere, logging_setup
 from almasync.cli.tree_cmds import export, schema
+from almasync.cli.utility_cmds import check, download, fees, hours, report_command
 
 
 class AlmasyncGroup(click.Group):
@@ -44,8 +45,10 @@ def cli(ctx: click.Context, timeout: float | None) -> None:
     logging_setup()
 
 
-for command in (validate, plan, drift, apply, rollback, export, schema, jobs, doctor):
+for command in (validate, plan, drift, apply, rollback, export, schema, jobs, doctor, check,
+                hours, fees, report_command):
     cli.add_command(command)
+jobs.add_command(download)
 
 
 def _add_emulator() -> None:

@@ -19,5 +19,11 @@ EXAMPLES: dict[str, str] = {
     "jobs run": "almasync jobs run M26714670000011 --set 'New acquisitions 2026' --wait",
     "jobs status": "almasync jobs status M26714670000011 1108569450000121",
     "doctor": "almasync doctor --env sandbox --record captures/",
+    "jobs download": "almasync jobs download S99999900000011 8100000030005501 --out vendor.xml",
+    "hours": "almasync hours MAIN --from 2026-12-01 --to 2027-01-31 --env production",
+    "fees": "almasync fees --from 2026-11-01 --to 2026-11-30 --format csv --out fees.csv",
+    "check": "almasync check --env production",
+    "report": "almasync report config/ --out site/ --drift drift.json\n"
+              "almasync report --env production --out site/",
     "emulator": "almasync emulator --seed demo --port 8899",
 }

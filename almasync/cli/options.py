@@ -28,6 +28,7 @@ def target(fn: F) -> F:
 
 def output_format(*choices: str) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
-        return click.option("--format", "fmt", type=click.Choice(choices), default="text",
+        default = "text" if "text" in choices else choices[0]
+        return click.option("--format", "fmt", type=click.Choice(choices), default=default,
                             show_default=True, help="Output format.")(fn)
     return decorate

@@ -65,7 +65,7 @@ class RecordingClient(AlmaClient):
         return self
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json_body: Any = None, xml_body: str | None = None) -> Any:
+                json_body: Any = None, xml_body: str | None = None, raw: bool = False) -> Any:
         query = {k: str(v) for k, v in (params or {}).items()}
         if method != "GET":
             sent = xml_body if xml_body is not None else copy.deepcopy(json_body)
@@ -74,7 +74,7 @@ class RecordingClient(AlmaClient):
             return copy.deepcopy(json_body)
         self._last.headers = {}
         try:
-            body = super().request(method, path, params=params)
+            body = super().request(method, path, params=params, raw=raw)
         except AlmaError as exc:
             if not refusal_of_this_call(exc):
                 raise

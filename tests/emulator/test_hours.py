@@ -180,3 +180,16 @@ def test_relations(api: Api) -> None:
         400,
         "40166411",
     )
+
+def test_open_days_serve_at_most_one_calendar_month(api: Api) -> None:
+    """A period must end before the same day of the next month (the last day of a shorter
+    month); a whole calendar month always fits."""
+    year = dt.date.today().year + 1
+    path = "/conf/libraries/MAIN/open-hours"
+    whole = api.get(path, params={"from": f"{year}-01-01", "to": f"{year}-01-31"})
+    assert whole.status_code == 200 and len(whole.json()["day"]) == 31
+    assert api.get(path, params={"from": f"{year}-01-15", "to": f"{year}-02-14"}).ok
+    for period in ((f"{year}-01-15", f"{year}-02-15"), (f"{year}-01-31", f"{year}-02-28"),
+                   (f"{year}-02-01", f"{year}-01-31")):
+        assert_error(api.get(path, params={"from": period[0], "to": period[1]}), 400, "402119")
+    assert_error(api.get("/conf/libraries/NOPE/open-hours"), 400, "402119")

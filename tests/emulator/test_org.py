@@ -77,6 +77,10 @@ def test_fee_transactions(api: Api) -> None:
     assert [f["id"] for f in waived["fee"]] == ["9100000030005501"]
     too_long = {"transaction_from_date": "2026-01-01", "transaction_to_date": "2026-01-20"}
     assert_error(api.get("/conf/utilities/fee-transactions", params=too_long), 400, "40166411")
+    eight = {"transaction_from_date": "2026-01-01", "transaction_to_date": "2026-01-08"}
+    assert_error(api.get("/conf/utilities/fee-transactions", params=eight), 400, "40166411")
+    seven = {"transaction_from_date": "2026-01-01", "transaction_to_date": "2026-01-07"}
+    assert api.get("/conf/utilities/fee-transactions", params=seven).ok
     assert_error(
         api.get("/conf/utilities/fee-transactions", params={"transaction_type": "X"}),
         400,

@@ -217,13 +217,26 @@ def _hours_on(entries: list[Record], day: dt.date) -> list[JsonDict] | None:
     return hours or None
 
 
+def _month_after(day: dt.date) -> dt.date:
+    """The same day a month later (the month's last day when it has no such day). Alma
+    serves "one month of days" per call; a period must end before this day (strict: FACTS
+    does not say whether Alma counts the end day itself)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    for last in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def get_open_days(ctx: Ctx) -> Reply:
     library = ctx.params["libraryCode"]
     find_library(ctx.store, library)
     today = dt.datetime.fromtimestamp(ctx.clock(), dt.UTC).date()
     start = _parse_day(ctx.arg("from"), "from") if ctx.arg("from") else today
     end = _parse_day(ctx.arg("to"), "to") if ctx.arg("to") else start + dt.timedelta(days=7)
-    if end < start or (end - start).days > 31:
+    if end < start or end >= _month_after(start):
         raise _refuse("the period must be at most one month, from <= to.")
     if start < today - dt.timedelta(days=366) or end > today + dt.timedelta(days=3 * 366):
         raise _refuse("dates must lie between 1 year ago and 3 years ahead.")

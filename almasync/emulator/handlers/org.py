@@ -155,7 +155,8 @@ def _fee_window(ctx: Ctx) -> tuple[str, str]:
     today = dt.datetime.fromtimestamp(ctx.clock(), dt.UTC).date()
     start = _date_arg(ctx, "transaction_from_date", today)
     end = _date_arg(ctx, "transaction_to_date", start)
-    if end < start or (end - start).days > 7:
+    # "Limit of 7 days period": strict, at most 7 calendar days counting both ends.
+    if end < start or (end - start).days > 6:
         raise AlmaError(
             "40166411", "An error has occurred in setting from and/or to dates: at most 7 days."
         )
