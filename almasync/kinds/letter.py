@@ -31,8 +31,15 @@ from pydantic.json_schema import SkipJsonSchema
 from almasync.alma.client import AlmaClient
 from almasync.alma.payload import as_list
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, ConfigError, Mark, Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
+from almasync.errors import AlmaError, Mark, Problem
+from almasync.kinds.base import (
+    Capabilities,
+    Declared,
+    FieldsModel,
+    KindHandler,
+    LiveQuery,
+    not_a_mapping,
+)
 from almasync.kinds.code_table import CodeTableHandler
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap
@@ -254,9 +261,9 @@ def _did_you_mean(code: str, known: Mapping[str, Any]) -> str:
 
 
 class LetterHandler(KindHandler):
-    prune_supported: ClassVar[bool] = False  # Alma cannot delete them
     kind: ClassVar[Kind] = Kind.LETTER
     model: ClassVar[type[FieldsModel]] = LetterFields
+    capabilities: ClassVar[Capabilities] = Capabilities.fixed()
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
         problem = not_a_mapping(node, path, doc, "letter codes to their fields")
@@ -324,9 +331,6 @@ class LetterHandler(KindHandler):
                 want[name], have[name] = value, current
         return want, have
 
-    def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
-        return False  # Alma has no way to delete a letter
-
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:
         """List entries, read in full (with XSL) where a template is declared or exported;
@@ -345,10 +349,6 @@ class LetterHandler(KindHandler):
             live[key] = {**live[key], "labels": labels}
         return live
 
-    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        raise ConfigError(f"letter {key[0]!r} does not exist in Alma, and letters cannot be "
-                          "created through the API")
-
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
         """PUT the whole letter as XML when ``enabled`` or the template differ; then the
         declared label texts into the labels code table. Each write is skipped when Alma
@@ -359,9 +359,6 @@ class LetterHandler(KindHandler):
             client.put_xml(_path(key[0]), letter_xml(body))
         if fields.get("labels"):
             write_labels(client, labels_table(letter, key[0]), fields["labels"])
-
-    def delete(self, client: AlmaClient, key: Key) -> None:
-        raise ConfigError(f"letter {key[0]!r}: Alma has no way to delete a letter")
 
     # -- export --------------------------------------------------------------------------
 

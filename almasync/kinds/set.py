@@ -148,9 +148,6 @@ class SetHandler(KindHandler):
         return {"type": "object", "description": "set name -> fields",
                 "additionalProperties": fields}
 
-    def scope_of(self, key: Key) -> str:
-        return key[0]
-
     def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
         """``prune: sets: true`` owns every set; a list owns the sets whose names start
         with one of its prefixes (a set's full name is a prefix of itself)."""

@@ -26,8 +26,15 @@ from urllib.parse import quote
 from almasync.alma.client import AlmaClient
 from almasync.alma.payload import as_list
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, AlmasyncError, ConfigError, Mark, Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
+from almasync.errors import AlmaError, ConfigError, Mark, Problem
+from almasync.kinds.base import (
+    Capabilities,
+    Declared,
+    FieldsModel,
+    KindHandler,
+    LiveQuery,
+    not_a_mapping,
+)
 from almasync.kinds.references import References
 from almasync.kinds.wire import strip_output_only
 from almasync.model import Fields, Key, Kind, Resource
@@ -93,7 +100,8 @@ class _Note:
 
 class TableHandler(KindHandler):
     """A kind whose resources are Alma tables (code tables, mapping tables)."""
-    prune_supported: ClassVar[bool] = False  # Alma cannot delete them
+    #: Alma ships the tables: they are changed, never created or deleted.
+    capabilities: ClassVar[Capabilities] = Capabilities.fixed()
 
     api_path: ClassVar[str]
     list_key: ClassVar[str]
@@ -244,9 +252,6 @@ class TableHandler(KindHandler):
             del want[key], have[key]
         return {ROWS: want}, {ROWS: have}
 
-    def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
-        return False  # tables cannot be deleted; read_live refuses a prune rule
-
     def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
         """The saved rows, identified by the columns the written rows were: a mapping
         table's ``key`` is not live state, and merging by ``column0`` alone would write one
@@ -348,11 +353,6 @@ class TableHandler(KindHandler):
                         "table; a translation describes existing rows only (declare new rows "
                         "in the table's declaration without lang)")]
 
-    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        """Alma cannot create tables; a declared table missing live is caught at plan time,
-        so this runs only if it vanished since: the read answers with Alma's own error."""
-        self.update(client, key, fields)
-
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
         """GET the table (in the declaration's scope and language), merge the declared rows,
         PUT the whole table. Undeclared rows go back exactly as read, bar what a declaration
@@ -394,7 +394,3 @@ class TableHandler(KindHandler):
         if not table.lang:  # a translation never adds rows; see _missing_rows
             merged.extend(dict(row) for row in declared.values())
         return self.settle_rows(merged, fields.get(ROWS, []))
-
-    def delete(self, client: AlmaClient, key: Key) -> None:
-        raise AlmasyncError(f"{self.noun} {TableId.of(key)}: Alma has no call that deletes a "
-                            "table")
