@@ -78,5 +78,6 @@ def _undo(change: Change, live: Fields | None) -> Change | None:
     handler = HANDLERS[change.kind]
     before = handler.restoring(change.after or {}, restored)
     want, have = handler.comparable(before, change.after or {})
-    return Change(Action.UPDATE, change.kind, change.key, dict(have), before,
+    return Change(Action.UPDATE, change.kind, change.key,
+                  handler.live_view(before, change.after or {}), before,
                   field_diffs(want, have))

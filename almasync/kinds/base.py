@@ -142,10 +142,19 @@ class KindHandler(ABC):
 
     # -- comparison ----------------------------------------------------------------------
 
-    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
-        """The two sides to compare: by default the live fields the file declares."""
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """The live state of what ``desired`` declares, in the same canonical form and
+        shape (a plan's ``before`` of an update): by default the live values of the declared
+        fields."""
         live = live or {}
-        return dict(desired), {name: live.get(name) for name in desired}
+        return {name: live.get(name) for name in desired}
+
+    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
+        """The two sides the differ compares, both canonical values (never shortened or
+        labelled for display: the renderers do that): by default the declared fields
+        against :meth:`live_view`. A kind may key entries by their identity here so that a
+        difference reads ``rows[GRAD].enabled``."""
+        return dict(desired), self.live_view(desired, live)
 
     def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
         """The fields of an update that sets back what an update of ``written`` changed,

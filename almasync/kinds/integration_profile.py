@@ -251,6 +251,10 @@ class IntegrationProfileHandler(KindHandler):
                 want["parameters"][action], have["parameters"][action] = wanted, shown
         return want, have
 
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """The compared live side: credentials as "(sensitive)", never their digest."""
+        return self.comparable(desired, live)[1]
+
     def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
         """The saved values of the fields and the (action, name) pairs written; a pair the
         update added has no saved value and stays (parameters are never removed)."""

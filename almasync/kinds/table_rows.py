@@ -252,6 +252,23 @@ class TableHandler(KindHandler):
             del want[key], have[key]
         return {ROWS: want}, {ROWS: have}
 
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """``{"rows": [...]}`` as declared: the live rows the declaration names, and those
+        a write would change (a moved default), each with its key columns and the fields
+        compared, in the table's order."""
+        columns = self.key_columns(desired)
+        compared = self.comparable(desired, live)[1][ROWS]
+        declared = {row_key(row, columns): row for row in desired.get(ROWS, [])}
+        rows = []
+        for row in (live or {}).get(ROWS, []):
+            key = row_key(row, columns)
+            if key in declared or key in compared:
+                names = [n for n in declared.get(key, {}) if n not in columns]
+                names += [n for n in compared.get(key, {}) if n not in names]
+                rows.append({**{c: row.get(c) for c in columns},
+                             **{n: row.get(n) for n in names}})
+        return {ROWS: rows}
+
     def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
         """The saved rows, identified by the columns the written rows were: a mapping
         table's ``key`` is not live state, and merging by ``column0`` alone would write one

@@ -18,7 +18,7 @@ from almasync.kinds.base import Capabilities, KindHandler
 from almasync.model import Kind
 from almasync.plan.changes import Action, Change
 from almasync.plan.plan import Plan
-from tests.conftest import Almasync
+from tests.conftest import EXAMPLES, Almasync
 
 
 @pytest.mark.parametrize("handler", ORDER, ids=lambda h: h.kind.value)
@@ -86,3 +86,21 @@ def test_read_one_reads_one_resource_by_key(almasync: Almasync) -> None:
         locations = next(h for h in ORDER if h.kind is Kind.LOCATION)
         assert locations.read_one(client, ("MAIN", "NO_SUCH_LOCATION")) is None
     assert almasync.writes() == []
+
+
+def test_before_and_after_have_one_form_for_every_kind(almasync: Almasync) -> None:
+    """The examples update every kind: each update's ``before`` holds the live values of
+    what ``after`` declares, field by field of the same type (no summaries, no labels), and
+    each diff entry compares values of one type."""
+    data = almasync.plan_json(EXAMPLES)
+    updates = [c for c in data["changes"] if c["action"] == "update"]
+    assert {c["kind"] for c in updates} == {h.kind.value for h in ORDER}
+    for change in updates:
+        before, after = change["before"], change["after"]
+        assert before and set(before) <= set(after), change["key"]
+        for name, value in before.items():
+            assert value is None or type(value) is type(after[name]), (change["key"], name)
+        for diff in change["diff"]:
+            if "before" not in diff["absent"] and "after" not in diff["absent"] \
+                    and None not in (diff["before"], diff["after"]):
+                assert type(diff["before"]) is type(diff["after"]), (change["key"], diff)
