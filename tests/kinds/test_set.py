@@ -84,6 +84,9 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     text = almasync("plan", str(root)).stdout
     assert ('members: "2 members" -> "3 members; +2 (991236, 991237); -1 (991235)"'
             in text)
+    markdown = almasync("plan", str(root), "--format", "markdown").stdout
+    assert "- members: 2 members" in markdown.splitlines()
+    assert "+ members: 3 members; +2 (991236, 991237); -1 (991235)" in markdown.splitlines()
 
     applied = almasync("apply", str(root), "--auto-approve")
     assert applied.exit_code == 0, applied.stderr
