@@ -2,7 +2,8 @@
 
 A kind module knows its config shape, its natural key, its endpoints, which fields Alma owns,
 and how to turn payloads into the normalised form and back. The engine only talks to this
-interface; adding a kind means adding one module and registering it in ``kinds/__init__``.
+interface. A new kind is one module registered in ``kinds/__init__``, plus the emulator, docs,
+examples, doctor and test files ``docs/adding-a-kind.md`` lists.
 """
 
 from __future__ import annotations
