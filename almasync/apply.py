@@ -14,8 +14,6 @@ from enum import Enum
 from almasync.alma.client import AlmaClient, WriteOutcomeUnknown
 from almasync.errors import AlmaError, AlmasyncError, AlmaUnavailable, ExitCode
 from almasync.kinds import HANDLERS
-from almasync.kinds.base import LiveQuery
-from almasync.kinds.references import References
 from almasync.model import Fields, Key, Kind
 from almasync.plan.changes import Action, Change
 from almasync.plan.plan import Plan
@@ -64,9 +62,7 @@ class ApplyReport:
 
 def read_one(client: AlmaClient, kind: Kind, key: Key, fields: Fields | None) -> Fields | None:
     """The live state of one resource, or None when Alma does not have it."""
-    handler = HANDLERS[kind]
-    wanted = frozenset(fields or {}) | frozenset(handler.model.model_fields)
-    return handler.read_live(client, LiveQuery({key: wanted}), References(client)).get(key)
+    return HANDLERS[kind].read_one(client, key, frozenset(fields or {}))
 
 
 def apply_plan(client: AlmaClient, plan: Plan, *,

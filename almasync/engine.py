@@ -64,17 +64,26 @@ def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = F
     if problems:
         raise ConfigError(problems)
 
-    def read(handler: KindHandler) -> tuple[Kind, Mapping[Key, Fields]]:
+    def read(handler: KindHandler) -> tuple[Kind, Mapping[Key, Fields] | ConfigError]:
         if on_kind:
             on_kind(handler.kind)
         wanted = {key: frozenset(r.fields) for key, r in desired.of(handler.kind).items()}
         query = LiveQuery(wanted, desired.settings.prune_rule(handler.kind), everything, detail,
                           desired.of(handler.kind))
-        return handler.kind, handler.read_live(client, query, refs)
+        try:
+            return handler.kind, handler.read_live(client, query, refs)
+        except ConfigError as found:  # reported with every other kind's, below
+            return handler.kind, found
 
     # Kinds are independent reads: run them side by side (each also spreads its own reads
     # over the client's workers); the client's one rate limiter keeps the total in bounds.
-    live = dict(client.map(read, handlers))
+    # What a kind finds wrong in Alma does not stop the others: one run reports it all.
+    read_all = client.map(read, handlers)
+    problems = [problem for _, found in read_all if isinstance(found, ConfigError)
+                for problem in found.problems]
+    if problems:
+        raise ConfigError(problems)
+    live = {kind: found for kind, found in read_all if not isinstance(found, ConfigError)}
     problems = live_reference_problems(desired, live, refs)
     if problems:
         raise ConfigError(problems)
@@ -146,10 +155,15 @@ def recorded_view(change: Change, current: Fields) -> str | None:
 
 
 def check_ready(plan: Plan) -> None:
-    """Stop before any write when a change cannot be written (e.g. an unset secret)."""
-    problems = [Problem(change.mark, f"{change.name}: {reason}; set it and run apply again")
-                for change in plan.changes if change.after is not None
-                for reason in HANDLERS[change.kind].unready(change.after)]
+    """Stop before any write when a change cannot be written: the kind cannot be written
+    that way (a saved plan that creates a letter), or a secret's variable is unset."""
+    problems = [Problem(change.mark, f"{change.name}: Alma has no way to "
+                        f"{change.action.value} it through the API")
+                for change in plan.changes
+                if not HANDLERS[change.kind].capabilities.allows(change.action.value)]
+    problems += [Problem(change.mark, f"{change.name}: {reason}; set it and run apply again")
+                 for change in plan.changes if change.after is not None
+                 for reason in HANDLERS[change.kind].unready(change.after)]
     if problems:
         raise ConfigError(problems)
 

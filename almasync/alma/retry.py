@@ -135,8 +135,8 @@ class AlmaRetry(Retry):
 
     def new(self, **kw: Any) -> AlmaRetry:
         retry = super().new(**kw)
-        retry.observer = self.observer  # type: ignore[attr-defined]
-        return retry  # type: ignore[return-value]
+        retry.observer = self.observer
+        return retry
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == THROTTLED:
@@ -145,7 +145,7 @@ class AlmaRetry(Retry):
 
     def increment(self, method: str | None = None, url: str | None = None,
                   response: Any = None, error: Exception | None = None,
-                  _pool: Any = None, _stacktrace: Any = None) -> Retry:
+                  _pool: Any = None, _stacktrace: Any = None) -> AlmaRetry:
         observer = self.observer
         if response is not None and observer is not None:
             if observer.answered is not None:

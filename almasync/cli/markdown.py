@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from almasync.cli import shorten
 from almasync.model import Kind, format_key
 from almasync.plan.changes import ABSENT, Action, Change, FieldDiff
 from almasync.plan.plan import Plan, alma_only_message
@@ -100,7 +101,7 @@ def sentence(change: Change) -> str:
         clause = clauses[0]
         if clause.startswith("change ") and len(change.diffs) == 1 \
                 and _entry(change.diffs[0].path) is None:
-            d = change.diffs[0]
+            d = _shown(change.diffs[0])
             if not any(isinstance(v, str) and "\n" in v for v in (d.before, d.after)):
                 return (f"Change {d.path} of {what} from {_quote(d.before)} to "
                         f"{_quote(d.after)}")
@@ -131,6 +132,12 @@ def _side(sign: str, path: str, value: Any) -> list[str]:
     return out
 
 
+def _shown(diff: FieldDiff) -> FieldDiff:
+    """A difference as a reviewer reads it: a template as its summary and a unified diff,
+    a list of ids as counts (see :mod:`almasync.cli.shorten`)."""
+    return FieldDiff(diff.path, *shorten.shown(diff.path, diff.before, diff.after))
+
+
 def _is_hunk(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("@@")
 
@@ -144,7 +151,7 @@ def diff_lines(change: Change) -> list[str]:
         return [line for name, value in (change.before or {}).items()
                 for line in _side("-", name, value)]
     out: list[str] = []
-    for diff in change.diffs:
+    for diff in map(_shown, change.diffs):
         if _is_hunk(diff.after):
             # A letter template: the unified diff of the two texts, as it is.
             out.append(f"  {diff.path}:")

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import click
 
-from almasync.cli import markdown
+from almasync.cli import markdown, shorten
 from almasync.model import format_key
 from almasync.plan.changes import ABSENT, Action, Change
 from almasync.plan.plan import Plan, alma_only_message
@@ -58,7 +58,8 @@ def summary_line(plan: Plan) -> str:
 def _detail(change: Change) -> list[str]:
     if change.action is Action.UPDATE:
         return [line for d in change.diffs
-                for line in _field(d.path, d.before, d.after, update=True)]
+                for line in _field(d.path, *shorten.shown(d.path, d.before, d.after),
+                                   update=True)]
     fields = change.after if change.action is Action.CREATE else change.before
     return [line for name, value in (fields or {}).items() for line in _field(name, value)]
 

@@ -127,7 +127,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     problems.extend(read_only_options(settings, doc) if settings else [])
     for name in settings.prune if settings else ():
         handler = BY_CONFIG_KEY.get(name)
-        if handler is not None and not handler.prune_supported and not handler.read_only:
+        if handler is not None and not handler.capabilities.prune and not handler.read_only:
             problems.append(Problem(doc.mark(("prune", name)), f"almasync.prune.{name}: "
                                     f"Alma cannot delete {name}, so prune does not apply; "
                                     "remove the entry"))

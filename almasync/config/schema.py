@@ -40,7 +40,7 @@ def settings_schema() -> dict[str, Any]:
     (prune only kinds Alma can delete), so an editor refuses them for read-only kinds."""
     schema = Settings.model_json_schema(ref_template="#/$defs/{model}")
     writable = sorted(h.kind.config_key for h in ORDER if not h.read_only)
-    prunable = sorted(h.kind.config_key for h in ORDER if h.prune_supported)
+    prunable = sorted(h.kind.config_key for h in ORDER if h.capabilities.prune)
     schema["properties"]["prune"]["propertyNames"] = {"enum": prunable}
     safety = schema["$defs"]["Safety"]["properties"]
     for name in ("kinds", "protected"):

@@ -2,7 +2,8 @@
 
 A kind module knows its config shape, its natural key, its endpoints, which fields Alma owns,
 and how to turn payloads into the normalised form and back. The engine only talks to this
-interface; adding a kind means adding one module and registering it in ``kinds/__init__``.
+interface. A new kind is one module registered in ``kinds/__init__``, plus the emulator, docs,
+examples, doctor and test files ``docs/adding-a-kind.md`` lists.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import Problem
+from almasync.errors import AlmasyncError, Problem
 from almasync.kinds.references import References
-from almasync.model import Fields, Key, Kind, Resource
+from almasync.model import Fields, Key, Kind, Resource, format_key
 
 
 def not_a_mapping(node: Any, path: NodePath, doc: YamlDoc, of: str) -> Problem | None:
@@ -63,17 +64,50 @@ class LiveQuery:
     declared: Mapping[Key, Resource] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What Alma lets almasync do with a kind, said once.
+
+    ``prune`` needs ``delete``; a ``read_only`` kind is read (plan checks, drift, export,
+    doctor) but never written.
+    """
+
+    create: bool = True
+    update: bool = True
+    delete: bool = True
+    read_only: bool = False
+
+    @property
+    def prune(self) -> bool:
+        """Whether ``prune:`` means anything for the kind: only what can be deleted can be
+        pruned."""
+        return self.delete and not self.read_only
+
+    def allows(self, action: str) -> bool:
+        """Whether the kind can be written with ``action`` (create, update or delete)."""
+        return not self.read_only and bool(getattr(self, action))
+
+    @classmethod
+    def fixed(cls, *, update: bool = True) -> Capabilities:
+        """A kind whose resources Alma ships and nobody creates or deletes (letters,
+        tables): updates only, if at all."""
+        return cls(create=False, update=update, delete=False)
+
+
 class KindHandler(ABC):
     kind: ClassVar[Kind]
     model: ClassVar[type[FieldsModel]]
     #: Fields whose values never appear in any output (credentials).
     sensitive_fields: ClassVar[frozenset[str]] = frozenset()
-    #: Whether ``prune:`` means anything for this kind (Alma cannot delete some kinds).
-    prune_supported: ClassVar[bool] = True
-    #: Whether Alma's API can only read this kind (libraries, departments...): the plan
-    #: then shows a difference as one to make in Alma, never as a write, and ``validate``
-    #: refuses write options (prune, safety caps) for it. See ``kinds/readonly/``.
-    read_only: ClassVar[bool] = False
+    #: What Alma lets almasync do with this kind.
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @property
+    def read_only(self) -> bool:
+        """Whether Alma's API can only read this kind (libraries, departments...): the plan
+        then shows a difference as one to make in Alma, never as a write, and ``validate``
+        refuses write options (prune, safety caps) for it. See ``kinds/readonly/``."""
+        return self.capabilities.read_only
 
     @property
     def export_name(self) -> str:
@@ -122,10 +156,19 @@ class KindHandler(ABC):
 
     # -- comparison ----------------------------------------------------------------------
 
-    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
-        """The two sides to compare: by default the live fields the file declares."""
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """The live state of what ``desired`` declares, in the same canonical form and
+        shape (a plan's ``before`` of an update): by default the live values of the declared
+        fields."""
         live = live or {}
-        return dict(desired), {name: live.get(name) for name in desired}
+        return {name: live.get(name) for name in desired}
+
+    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
+        """The two sides the differ compares, both canonical values (never shortened or
+        labelled for display: the renderers do that): by default the declared fields
+        against :meth:`live_view`. A kind may key entries by their identity here so that a
+        difference reads ``rows[GRAD].enabled``."""
+        return dict(desired), self.live_view(desired, live)
 
     def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
         """The fields of an update that sets back what an update of ``written`` changed,
@@ -148,12 +191,13 @@ class KindHandler(ABC):
         skipped when a change it depends on failed; deletes wait for what refers to them."""
         return iter(())
 
-    def scope_of(self, key: Key) -> str:
-        """The prune scope a key falls in (library code for locations)."""
-        return key[0]
-
     def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
-        return rule is True or (isinstance(rule, frozenset) and self.scope_of(key) in rule)
+        """Whether the prune rule owns ``key``: ``true`` owns every resource, a list the
+        resources in its scopes (the key's first part: a location's library). Never for a
+        kind Alma cannot delete."""
+        if not self.capabilities.prune:
+            return False
+        return rule is True or (isinstance(rule, frozenset) and key[0] in rule)
 
     # -- Alma side -----------------------------------------------------------------------
 
@@ -162,12 +206,29 @@ class KindHandler(ABC):
                   refs: References) -> dict[Key, Fields]:
         """Live resources: every declared one that exists, plus those in prune scope."""
 
-    @abstractmethod
-    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None: ...
+    def read_one(self, client: AlmaClient, key: Key,
+                 fields: frozenset[str] = frozenset()) -> Fields | None:
+        """The live state of the resource ``key`` (every field of the model, and ``fields``),
+        or None when Alma does not have it. The default asks :meth:`read_live` for that one
+        key; a kind whose single-object GET answers "not found" unambiguously may read it
+        directly."""
+        wanted = frozenset(self.model.model_fields) | fields
+        return self.read_live(client, LiveQuery({key: wanted}), References(client)).get(key)
 
-    @abstractmethod
+    # A kind overrides the writes its capabilities allow; the others refuse, all in the same words.
+
+    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
+        self.refuse("create", key)
+
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
         """Change the declared ``fields``; everything else stays as it is live."""
+        self.refuse("update", key)
 
-    @abstractmethod
-    def delete(self, client: AlmaClient, key: Key) -> None: ...
+    def delete(self, client: AlmaClient, key: Key) -> None:
+        self.refuse("delete", key)
+
+    def refuse(self, action: str, key: Key) -> NoReturn:
+        """Stop a write the kind's capabilities do not allow, before any call."""
+        raise AlmasyncError(f"{self.kind.value} {format_key(key)}: Alma has no way to "
+                            f"{action} {self.kind.config_key.replace('_', ' ')} through the "
+                            "API")

@@ -251,6 +251,10 @@ class IntegrationProfileHandler(KindHandler):
                 want["parameters"][action], have["parameters"][action] = wanted, shown
         return want, have
 
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """The compared live side: credentials as "(sensitive)", never their digest."""
+        return self.comparable(desired, live)[1]
+
     def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
         """The saved values of the fields and the (action, name) pairs written; a pair the
         update added has no saved value and stays (parameters are never removed)."""
@@ -266,7 +270,7 @@ class IntegrationProfileHandler(KindHandler):
                   refs: References) -> dict[Key, Fields]:
         listed = {e["code"]: e for e in client.get_list(BASE, "integration_profile",
                                                          paged=True)}
-        _check_declared(query.declared, listed, writing=not client.read_only)
+        problems = _declared_problems(query.declared, listed, writing=not client.read_only)
         keys = [(code,) for code in sorted(listed) if (code,) in query.wanted
                 or query.everything or self.prunable((code,), query.prune)]
 
@@ -279,7 +283,9 @@ class IntegrationProfileHandler(KindHandler):
                 return key, client.get(_path(entry["id"]))
             return key, entry
         payloads = dict(client.map(one, keys))
-        _check_doubtful(query.declared, payloads)
+        problems += _doubtful_problems(query.declared, payloads)
+        if problems:  # every profile's, together
+            raise ConfigError(problems)
         return {key: normalise(payload) for key, payload in payloads.items()}
 
     def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
@@ -332,10 +338,11 @@ def _some_of(wanted: str, types: frozenset[str], count: int = 5) -> str:
             if types else "the table is empty")
 
 
-def _check_declared(declared: Mapping[Key, Resource], listed: Mapping[str, Mapping[str, Any]],
-                    writing: bool) -> None:
-    """Stop before anything is compared or written: a type Alma cannot change, and
-    (before an apply) a credential whose variable is not set."""
+def _declared_problems(declared: Mapping[Key, Resource],
+                       listed: Mapping[str, Mapping[str, Any]],
+                       writing: bool) -> list[Problem]:
+    """What stops a run before anything is compared or written: a type Alma cannot change,
+    and (before an apply) a credential whose variable is not set."""
     problems = []
     for key, resource in declared.items():
         entry, wanted = listed.get(key[0]), resource.fields["type"]
@@ -351,14 +358,13 @@ def _check_declared(declared: Mapping[Key, Resource], listed: Mapping[str, Mappi
                     f"integration_profiles.{key[0]}.{path}: ${{{variable}}} is not set (or "
                     "empty); apply needs the secret to compare and write it")
             for path, variable in (missing_variables(resource.fields) if writing else ()))
-    if problems:
-        raise ConfigError(problems)
+    return problems
 
 
-def _check_doubtful(declared: Mapping[Key, Resource],
-                    payloads: Mapping[Key, Mapping[str, Any]]) -> None:
-    """Stop when a declared parameter matches more than one live entry: Alma holds its
-    pair twice, or holds an entry of that name without an action."""
+def _doubtful_problems(declared: Mapping[Key, Resource],
+                       payloads: Mapping[Key, Mapping[str, Any]]) -> list[Problem]:
+    """Declared parameters that match more than one live entry: Alma holds the pair
+    twice, or holds an entry of that name without an action."""
     problems = []
     for key, resource in sorted(declared.items()):
         doubtful = _doubtful(payloads[key]) if key in payloads else set()
@@ -372,8 +378,7 @@ def _check_doubtful(declared: Mapping[Key, Resource],
                         "action and name twice, or the name without an action); almasync "
                         "cannot tell which to change. Fix the profile in Alma, or leave "
                         "this parameter out of the file"))
-    if problems:
-        raise ConfigError(problems)
+    return problems
 
 
 def _find_id(client: AlmaClient, code: str) -> str:

@@ -17,7 +17,6 @@ unchanged file plans nothing.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
@@ -31,8 +30,15 @@ from pydantic.json_schema import SkipJsonSchema
 from almasync.alma.client import AlmaClient
 from almasync.alma.payload import as_list
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, ConfigError, Mark, Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
+from almasync.errors import AlmaError, Mark, Problem
+from almasync.kinds.base import (
+    Capabilities,
+    Declared,
+    FieldsModel,
+    KindHandler,
+    LiveQuery,
+    not_a_mapping,
+)
 from almasync.kinds.code_table import CodeTableHandler
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap
@@ -41,8 +47,6 @@ from almasync.model import Fields, Key, Kind, Resource
 BASE = "/conf/letters"
 #: Both lists: letters proper and the components (header, footer...) they include.
 LETTER_TYPES = ("LETTER", "COMPONENT")
-DIFF_CONTEXT = 1
-DIFF_MAX_LINES = 12
 EXPORT_FOLDER = "letters"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _POSITION = re.compile(r": line \d+, column \d+$")
@@ -231,32 +235,15 @@ def write_labels(client: AlmaClient, table: str, labels: Mapping[str, str]) -> N
 
 # -- plan display --------------------------------------------------------------------------
 
-def xsl_summary(text: str) -> str:
-    """A short stand-in for a whole template (what the plan shows as its live value)."""
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    return f"template of {len(text.splitlines())} lines, sha256 {digest}"
-
-
-def xsl_diff(before: str, after: str) -> str:
-    """A unified diff of two templates, a few lines of context, cut after a dozen lines."""
-    lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="",
-                                      n=DIFF_CONTEXT))[2:]
-    if not lines:
-        return "only the line break at the end differs"
-    if len(lines) > DIFF_MAX_LINES:
-        lines = [*lines[:DIFF_MAX_LINES], f"... {len(lines) - DIFF_MAX_LINES} more diff lines"]
-    return "\n".join(lines)
-
-
 def _did_you_mean(code: str, known: Mapping[str, Any]) -> str:
     close = difflib.get_close_matches(code, list(known), n=3)
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
 class LetterHandler(KindHandler):
-    prune_supported: ClassVar[bool] = False  # Alma cannot delete them
     kind: ClassVar[Kind] = Kind.LETTER
     model: ClassVar[type[FieldsModel]] = LetterFields
+    capabilities: ClassVar[Capabilities] = Capabilities.fixed()
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
         problem = not_a_mapping(node, path, doc, "letter codes to their fields")
@@ -305,27 +292,15 @@ class LetterHandler(KindHandler):
                         f"labels code table {table!r}{_did_you_mean(code, dict.fromkeys(codes))}")
                 for code in sorted(resource.fields["labels"]) if code not in codes]
 
-    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
-        """Declared labels only; templates as a summary (live) against a short unified diff
-        (desired), so the plan shows what changes rather than two whole templates. The
-        summary carries a digest, so the recorded live state still identifies the text."""
-        live = live or {}
-        want: dict[str, Any] = {}
-        have: dict[str, Any] = {}
-        for name, value in desired.items():
-            current = live.get(name)
-            if name == "labels":
-                want[name] = dict(value)
-                have[name] = {code: (current or {}).get(code) for code in value}
-            elif name == "xsl" and isinstance(current, str):
-                have[name] = xsl_summary(current)
-                want[name] = have[name] if current == value else xsl_diff(current, value)
-            else:
-                want[name], have[name] = value, current
-        return want, have
-
-    def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
-        return False  # Alma has no way to delete a letter
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """The live values of the declared fields; of the labels, the declared ones only
+        (a labels table holds every label of the letter). The template is the whole text:
+        the renderers show a summary and a unified diff of it."""
+        view = dict(super().live_view(desired, live))
+        if "labels" in desired:
+            current = (live or {}).get("labels") or {}
+            view["labels"] = {code: current.get(code) for code in desired["labels"]}
+        return view
 
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:
@@ -345,10 +320,6 @@ class LetterHandler(KindHandler):
             live[key] = {**live[key], "labels": labels}
         return live
 
-    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        raise ConfigError(f"letter {key[0]!r} does not exist in Alma, and letters cannot be "
-                          "created through the API")
-
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
         """PUT the whole letter as XML when ``enabled`` or the template differ; then the
         declared label texts into the labels code table. Each write is skipped when Alma
@@ -359,9 +330,6 @@ class LetterHandler(KindHandler):
             client.put_xml(_path(key[0]), letter_xml(body))
         if fields.get("labels"):
             write_labels(client, labels_table(letter, key[0]), fields["labels"])
-
-    def delete(self, client: AlmaClient, key: Key) -> None:
-        raise ConfigError(f"letter {key[0]!r}: Alma has no way to delete a letter")
 
     # -- export --------------------------------------------------------------------------
 

@@ -108,12 +108,12 @@ class LicenseTermHandler(KindHandler):
         return {"type": "object", "description": "license term code -> fields",
                 "additionalProperties": fields}
 
-    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
         # Alma may leave an empty description out of a term; declaring "" matches that.
-        want, have = super().comparable(desired, live)
-        if "description" in have and have["description"] is None:
-            have = {**have, "description": ""}
-        return want, have
+        view = dict(super().live_view(desired, live))
+        if "description" in view and view["description"] is None:
+            view["description"] = ""
+        return view
 
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:

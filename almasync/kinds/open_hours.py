@@ -201,6 +201,12 @@ class OpenHoursHandler(KindHandler):
         return entries_.comparable(desired.get(LIST, []), (live or {}).get(LIST, []),
                                    desired.get(MANAGED))
 
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """The scope's own live entries of the types the declaration manages."""
+        managed = desired.get(MANAGED)
+        return {LIST: [entry for entry in (live or {}).get(LIST, [])
+                       if entries_.manages(managed, entry["type"])]}
+
     def restoring(self, written: Fields, saved: Fields) -> dict[str, Any]:
         """The saved entries of the types the write managed; the others were never
         touched."""

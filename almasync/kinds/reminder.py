@@ -252,12 +252,11 @@ class ReminderHandler(KindHandler):
                     f"table (codes: {', '.join(sorted(allowed))})"))
         return problems
 
-    def scope_of(self, key: Key) -> str:
-        return "/".join(entity_of(key))
-
     def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
+        """A list owns the reminders of the entities it names (``TYPE/ID``) or of the
+        entity types it names."""
         if isinstance(rule, frozenset):
-            return self.scope_of(key) in rule or key[1] in rule
+            return "/".join(entity_of(key)) in rule or key[1] in rule
         return rule
 
     def read_live(self, client: AlmaClient, query: LiveQuery,

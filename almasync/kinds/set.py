@@ -15,7 +15,7 @@ Deletes happen only inside ``prune: sets`` (``true``, or a list of name prefixes
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -95,21 +95,6 @@ def to_wire(fields: Fields) -> dict[str, Any]:
     return out
 
 
-def members_summary(desired: Sequence[str], live: Sequence[str]) -> tuple[str, str]:
-    """``(want, have)`` texts for a plan: counts and the first few ids added and removed,
-    never the whole list. Equal texts mean the same members, whatever their order."""
-    have = f"{len(live)} members"
-    present, wanted = set(live), set(desired)
-    added = [i for i in desired if i not in present]
-    removed = sorted(present - wanted)
-    want = f"{len(wanted)} members"
-    for sign, ids in (("+", added), ("-", removed)):
-        if ids:
-            more = ", ..." if len(ids) > SHOWN else ""
-            want += f"; {sign}{len(ids)} ({', '.join(ids[:SHOWN])}{more})"
-    return want, have
-
-
 class SetHandler(KindHandler):
     kind: ClassVar[Kind] = Kind.SET
     model: ClassVar[type[FieldsModel]] = SetFields
@@ -148,9 +133,6 @@ class SetHandler(KindHandler):
         return {"type": "object", "description": "set name -> fields",
                 "additionalProperties": fields}
 
-    def scope_of(self, key: Key) -> str:
-        return key[0]
-
     def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
         """``prune: sets: true`` owns every set; a list owns the sets whose names start
         with one of its prefixes (a set's full name is a prefix of itself)."""
@@ -158,12 +140,17 @@ class SetHandler(KindHandler):
             return any(key[0].startswith(prefix) for prefix in rule)
         return rule is True
 
-    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
-        want, have = (dict(side) for side in super().comparable(desired, live))
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """Members are a set: sorted, so their order never differs."""
+        view = dict(super().live_view(desired, live))
         if "members" in desired:
-            live_members = (live or {}).get("members") or []
-            want["members"], have["members"] = members_summary(desired["members"],
-                                                               live_members)
+            view["members"] = sorted(set((live or {}).get("members") or []))
+        return view
+
+    def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:
+        want, have = super().comparable(desired, live)
+        if "members" in desired:
+            want = {**want, "members": sorted(set(desired["members"]))}
         return want, have
 
     # -- Alma side -----------------------------------------------------------------------

@@ -26,8 +26,15 @@ from urllib.parse import quote
 from almasync.alma.client import AlmaClient
 from almasync.alma.payload import as_list
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, AlmasyncError, ConfigError, Mark, Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
+from almasync.errors import AlmaError, ConfigError, Mark, Problem
+from almasync.kinds.base import (
+    Capabilities,
+    Declared,
+    FieldsModel,
+    KindHandler,
+    LiveQuery,
+    not_a_mapping,
+)
 from almasync.kinds.references import References
 from almasync.kinds.wire import strip_output_only
 from almasync.model import Fields, Key, Kind, Resource
@@ -93,7 +100,8 @@ class _Note:
 
 class TableHandler(KindHandler):
     """A kind whose resources are Alma tables (code tables, mapping tables)."""
-    prune_supported: ClassVar[bool] = False  # Alma cannot delete them
+    #: Alma ships the tables: they are changed, never created or deleted.
+    capabilities: ClassVar[Capabilities] = Capabilities.fixed()
 
     api_path: ClassVar[str]
     list_key: ClassVar[str]
@@ -244,8 +252,22 @@ class TableHandler(KindHandler):
             del want[key], have[key]
         return {ROWS: want}, {ROWS: have}
 
-    def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
-        return False  # tables cannot be deleted; read_live refuses a prune rule
+    def live_view(self, desired: Fields, live: Fields | None) -> Fields:
+        """``{"rows": [...]}`` as declared: the live rows the declaration names, and those
+        a write would change (a moved default), each with its key columns and the fields
+        compared, in the table's order."""
+        columns = self.key_columns(desired)
+        compared = self.comparable(desired, live)[1][ROWS]
+        declared = {row_key(row, columns): row for row in desired.get(ROWS, [])}
+        rows = []
+        for row in (live or {}).get(ROWS, []):
+            key = row_key(row, columns)
+            if key in declared or key in compared:
+                names = [n for n in declared.get(key, {}) if n not in columns]
+                names += [n for n in compared.get(key, {}) if n not in names]
+                rows.append({**{c: row.get(c) for c in columns},
+                             **{n: row.get(n) for n in names}})
+        return {ROWS: rows}
 
     def dependencies(self, key: Key, fields: Fields) -> Iterator[tuple[Kind, Key]]:
         """A translation waits for its table's own declaration, which may add its rows."""
@@ -341,11 +363,6 @@ class TableHandler(KindHandler):
                         "table; a translation describes existing rows only (declare new rows "
                         "in the table's declaration without lang)")]
 
-    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        """Alma cannot create tables; a declared table missing live is caught at plan time,
-        so this runs only if it vanished since: the read answers with Alma's own error."""
-        self.update(client, key, fields)
-
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
         """GET the table (in the declaration's scope and language), merge the declared rows,
         PUT the whole table. Undeclared rows go back exactly as read, bar what a declaration
@@ -433,7 +450,3 @@ class TableHandler(KindHandler):
             body["scope"] = {**(current.get("scope") or {}),
                              "library_id": {"value": table.scope}}
         client.put(self._path(table.name), body, self.put_params(table, current))
-
-    def delete(self, client: AlmaClient, key: Key) -> None:
-        raise AlmasyncError(f"{self.noun} {TableId.of(key)}: Alma has no call that deletes a "
-                            "table")

@@ -26,10 +26,17 @@ def fingerprint(fields: Fields | None) -> str | None:
 
 
 def field_diffs(desired: Fields, live: Fields) -> tuple[FieldDiff, ...]:
-    """Field-level differences between two normalised mappings, sorted by path."""
-    diff = DeepDiff(dict(live), dict(desired), verbose_level=2, threshold_to_diff_deeper=0,
-                    ignore_order=False)
+    """Field-level differences between two normalised mappings, sorted by path. A field
+    whose value is a list of plain values (a set's members) differs as one value: the
+    renderers show it as counts and the ids added and removed."""
     out: list[FieldDiff] = []
+    desired, live = dict(desired), dict(live)
+    for name in [n for n in desired if _plain_list(desired[n]) and _plain_list(live.get(n))]:
+        wanted, current = desired.pop(name), live.pop(name)
+        if wanted != current:
+            out.append(FieldDiff(name, current, wanted))
+    diff = DeepDiff(live, desired, verbose_level=2, threshold_to_diff_deeper=0,
+                    ignore_order=False)
     for path, change in diff.get("values_changed", {}).items():
         out.append(FieldDiff(_readable(path), change["old_value"], change["new_value"]))
     for path, change in diff.get("type_changes", {}).items():
@@ -43,6 +50,11 @@ def field_diffs(desired: Fields, live: Fields) -> tuple[FieldDiff, ...]:
     for path, value in diff.get("iterable_item_removed", {}).items():
         out.append(FieldDiff(_readable(path), value, ABSENT))
     return tuple(sorted(out, key=lambda d: d.path))
+
+
+def _plain_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, (str, int, float, bool)) or item is None for item in value)
 
 
 def _readable(path: str) -> str:
@@ -73,7 +85,8 @@ def diff_kind(handler: KindHandler, desired: Mapping[Key, Resource],
         want, have = handler.comparable(resource.fields, current)
         diffs = field_diffs(want, have)
         if diffs:
-            changes.append(Change(Action.UPDATE, handler.kind, key, dict(have),
+            before = handler.live_view(resource.fields, current)
+            changes.append(Change(Action.UPDATE, handler.kind, key, before,
                                   dict(resource.fields), diffs, fingerprint(have),
                                   resource.mark))
     for key, current in live.items():

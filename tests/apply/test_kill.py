@@ -38,10 +38,16 @@ def tree(tmp_path: Path) -> Path:
 
 
 def managed(emu: Emulator) -> dict[str, Any]:
+    """What the apply manages, without the stamps Alma itself keeps of who changed a
+    record last (a rollback is a change too)."""
     store = emu.store
-    return copy.deepcopy({"locations": store.locations, "code_tables": store.code_tables,
-                          "license_terms": store.license_terms,
-                          "reminders": store.reminders})
+    state = copy.deepcopy({"locations": store.locations, "code_tables": store.code_tables,
+                           "license_terms": store.license_terms,
+                           "reminders": store.reminders})
+    for reminder in state["reminders"].values():
+        reminder.pop("last_modified_date", None)
+        reminder.pop("last_modified_by", None)
+    return state
 
 
 def writes(emu: Emulator) -> list[Any]:

@@ -17,7 +17,7 @@ from almasync.apply import Outcome as Done
 from almasync.apply import Result
 from almasync.config.loader import load_config
 from almasync.emulator import Emulator
-from almasync.errors import AlmasyncError, ExitCode
+from almasync.errors import AlmasyncError, ConfigError, ExitCode
 from almasync.model import Kind
 from almasync.plan.changes import Action, Change
 from almasync.plan.plan import Plan
@@ -107,11 +107,12 @@ def test_not_confirmed_writes_nothing(emulator: Emulator, config: Any,
 
 def test_each_kind_fails_alone_whichever_handler_method_raised(
         emulator: Emulator, tmp_path: Path) -> None:
-    """A letter cannot be created, a code table cannot be deleted, a location Alma refuses
-    to update: each fails alone, with what Alma said; the rest is written."""
+    """A code table Alma does not have (refused when its update reads it), a location
+    under a library Alma refuses: each fails alone, with what Alma said; the rest is
+    written."""
     changes = (
-        Change(Action.DELETE, Kind.CODE_TABLE, ("UserGroups",), {"rows": []}, None),
-        Change(Action.CREATE, Kind.LETTER, ("NoSuchLetter",), None, {"enabled": True}),
+        Change(Action.UPDATE, Kind.CODE_TABLE, ("NoSuchTable",), {"rows": []},
+               {"rows": [{"code": "X", "description": "X"}]}),
         Change(Action.CREATE, Kind.LOCATION, ("MAIN", "ALONE"), None,
                {"name": "Alone", "type": "OPEN"}),
         Change(Action.CREATE, Kind.LOCATION, ("NOLIB", "ORPHAN"), None,
@@ -124,9 +125,8 @@ def test_each_kind_fails_alone_whichever_handler_method_raised(
                                workflow.Seams(on_result=results.append))
     by_name = {r.change.name: r for r in results}
     assert by_name["location MAIN/ALONE"].outcome is Done.APPLIED
-    assert by_name["code_table UserGroups"].outcome is Done.FAILED
-    assert "no call that deletes" in str(by_name["code_table UserGroups"].error)
-    assert by_name["letter NoSuchLetter"].outcome is Done.FAILED
+    table = by_name["code_table NoSuchTable"]
+    assert table.outcome is Done.FAILED and table.code, table
     orphan = by_name["location NOLIB/ORPHAN"]
     assert orphan.outcome is Done.FAILED and orphan.code, orphan
     assert f"Alma error {orphan.code}" in str(orphan.error)
@@ -134,8 +134,26 @@ def test_each_kind_fails_alone_whichever_handler_method_raised(
     assert outcome.exit_code == ExitCode.APPLY_FAILED
     assert outcome.journal is not None
     states = json.loads(outcome.journal.read_text())["states"]
-    assert [s["state"] for s in states] == ["failed", "failed", "applied", "failed"]
-    assert states[3]["code"] == orphan.code
+    assert sorted(s["state"] for s in states) == ["applied", "failed", "failed"]
+
+
+def test_writes_a_kind_cannot_make_are_refused_before_any_write(
+        emulator: Emulator, tmp_path: Path) -> None:
+    """A letter cannot be created and a code table cannot be deleted: a plan asking for
+    either (a hand-edited saved plan) is refused whole before the first write."""
+    changes = (
+        Change(Action.DELETE, Kind.CODE_TABLE, ("UserGroups",), {"rows": []}, None),
+        Change(Action.CREATE, Kind.LETTER, ("NoSuchLetter",), None, {"enabled": True}),
+        Change(Action.CREATE, Kind.LOCATION, ("MAIN", "ALONE"), None,
+               {"name": "Alone", "type": "OPEN"}),
+    )
+    with client_for(emulator) as client, pytest.raises(ConfigError) as refused:
+        workflow.run(client, Plan(changes), workflow.Options(journal_dir=tmp_path),
+                     workflow.Seams())
+    assert "code_table UserGroups: Alma has no way to delete it" in str(refused.value)
+    assert "letter NoSuchLetter: Alma has no way to create it" in str(refused.value)
+    assert [r for r in emulator.requests if r.method != "GET"] == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_update_whose_answers_are_all_lost_is_read_back(emulator: Emulator, config: Any,

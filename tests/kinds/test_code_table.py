@@ -48,6 +48,14 @@ def test_plan_lists_changed_rows_field_by_field(almasync: Almasync, config: Any)
     assert set(paths) == {"rows[STAFF].description", "rows[FACULTY].default",
                           "rows[GRAD].default", "rows[PHD]"}
     assert "absent" in change["diff"][[d["path"] for d in change["diff"]].index("rows[PHD]")]
+    # before and after are one form, the declared one: the live rows the file names (and
+    # the default row a write would change), each with its code and the compared fields
+    assert change["after"]["rows"][0] == {"code": "STAFF", "description": "Library staff",
+                                          "enabled": True}
+    assert sorted(change["before"]["rows"], key=lambda row: row["code"]) == [
+        {"code": "FACULTY", "default": False, "description": "Faculty"},
+        {"code": "GRAD", "default": True},
+        {"code": "STAFF", "description": "Staff", "enabled": True}]
     text = almasync("plan", str(config({"t.yaml": USER_GROUPS}))).stdout
     assert "~ code_table UserGroups\n" in text
     assert '    rows[STAFF].description: "Staff" -> "Library staff"' in text

@@ -541,3 +541,20 @@ def test_schema_covers_integration_profiles(almasync: Almasync, tmp_path: Path) 
     assert parameters["additionalProperties"]["type"] == "object"   # action -> name -> value
     assert "actions" not in fields["properties"]
     assert "integration_profiles" in schema["properties"]
+
+
+def test_every_profile_problem_alma_shows_is_reported_at_once(almasync: Almasync,
+                                                              config: Any) -> None:
+    """A type Alma cannot change in one profile and an ambiguous parameter in another are
+    both reported by one plan, each at its line."""
+    with almasync.emu.store.lock:
+        almasync.emu.store.integration_profiles[BURSAR]["parameter"].append(
+            {"name": {"value": "ftp_server"}, "value": "no-action.example.edu"})
+    root = config({"p.yaml": BURSAR_EXPORT_PASSWORD + "  SIS_SYNC:\n    type: SIS\n"})
+    result = almasync("plan", str(root), env={"BURSAR_OUT_PASSWORD": NEW_SECRET})
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    assert (f"{root / 'p.yaml'}:4:5: integration_profiles.BURSAR_FINES.parameters.EXPORT."
+            "ftp_server: Alma holds more than one entry") in result.stderr
+    assert "integration_profiles.SIS_SYNC.type: the profile is USERS in Alma" \
+        in result.stderr
+    assert almasync.writes() == []

@@ -50,23 +50,38 @@ def letter_config(config: Any, xsl: str, extra: str = "") -> Path:
 
 
 
-def test_plan_shows_a_short_template_diff_and_label_changes(almasync: Almasync,
-                                                             config: Any) -> None:
+def test_plan_holds_whole_templates_and_shows_a_short_diff(almasync: Almasync,
+                                                            config: Any) -> None:
+    """The plan file holds both templates whole (one canonical form, before and after alike);
+    the text and Markdown output show a summary and a short unified diff."""
     wanted = changed_xsl(almasync)
-    data = almasync.plan_json(letter_config(config, wanted))
+    root = letter_config(config, wanted)
+    data = almasync.plan_json(root)
     [change] = data["changes"]
     assert (change["action"], change["kind"], change["key"]) == ("update", "letter", CODE)
     diffs = {d["path"]: d for d in change["diff"]}
     assert sorted(diffs) == ["labels.header", "xsl"]
     assert diffs["labels.header"]["before"] == "Activity Report"
     assert diffs["labels.header"]["after"] == "Your library activity"
-    shown = diffs["xsl"]["after"]
-    assert shown.startswith("@@ -")
-    assert "+" + ADDED.rstrip("\n") in shown.splitlines()
-    assert len(shown.splitlines()) <= 6, "the plan shows the change, not the template"
-    assert diffs["xsl"]["before"].startswith(f"template of {len(live_xsl(almasync).splitlines())}")
+    assert (diffs["xsl"]["before"], diffs["xsl"]["after"]) == (live_xsl(almasync), wanted)
+    assert change["before"] == {"enabled": True, "xsl": live_xsl(almasync),
+                                "labels": {"header": "Activity Report"}}
     assert change["after"]["xsl"] == wanted, "apply gets the whole template"
+    assert set(change["before"]) == set(change["after"]), "before and after have one shape"
     assert "xsl_file" not in change["after"]
+    text = almasync("plan", str(root)).stdout
+    lines = text.splitlines()
+    at = lines.index("    xsl:")
+    assert lines[at + 2].startswith(
+        f"        | template of {len(live_xsl(almasync).splitlines())} lines, sha256 ")
+    assert '    labels.header: "Activity Report" -> "Your library activity"' in lines
+    shown = lines[at + 4:lines.index("", at)]
+    assert shown[0].startswith("        | @@ -")
+    assert "        | +" + ADDED.rstrip("\n") in shown
+    assert len(shown) <= 6, "the plan shows the change, not the template"
+    markdown = almasync("plan", str(root), "--format", "markdown").stdout
+    assert "+" + ADDED.rstrip("\n") in markdown.splitlines()
+    assert "<xsl:stylesheet" not in markdown
     assert {r.method for r in almasync.emu.requests} == {"GET"}
 
 

@@ -27,7 +27,7 @@ READ_ONLY_KEYS = {h.kind.config_key for h in ORDER if h.read_only}
 def test_the_read_only_kinds() -> None:
     assert {"libraries", "circulation_desks", "departments", "printers",
                               "deposit_profiles", "import_profiles", "general"} == READ_ONLY_KEYS
-    assert all(not h.prune_supported for h in ORDER if h.read_only)
+    assert all(not h.capabilities.prune for h in ORDER if h.read_only)
 
 
 def test_a_desk_renamed_in_alma_shows_in_drift(almasync: Almasync, config: Any) -> None:

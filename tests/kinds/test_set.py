@@ -73,10 +73,20 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     data = almasync.plan_json(root)
     assert data["summary"] == {"create": 1, "update": 2, "delete": 0}
     by_key = {c["key"]: c for c in data["changes"]}
-    assert by_key["New acquisitions 2026"]["diff"] == [{
-        "path": "members", "before": "2 members",
-        "after": "3 members; +2 (991236, 991237); -1 (991235)", "absent": []}]
+    # The plan file holds the members themselves, sorted (their order never matters) ...
+    acquisitions = by_key["New acquisitions 2026"]
+    assert acquisitions["diff"] == [{
+        "path": "members", "before": ["991234", "991235"],
+        "after": ["991234", "991236", "991237"], "absent": []}]
+    assert acquisitions["before"]["members"] == ["991234", "991235"]
     assert by_key["Missing items"]["diff"][0]["path"] == "description"
+    # ... and the text shows counts with the ids added and removed.
+    text = almasync("plan", str(root)).stdout
+    assert ('members: "2 members" -> "3 members; +2 (991236, 991237); -1 (991235)"'
+            in text)
+    markdown = almasync("plan", str(root), "--format", "markdown").stdout
+    assert "- members: 2 members" in markdown.splitlines()
+    assert "+ members: 3 members; +2 (991236, 991237); -1 (991235)" in markdown.splitlines()
 
     applied = almasync("apply", str(root), "--auto-approve")
     assert applied.exit_code == 0, applied.stderr

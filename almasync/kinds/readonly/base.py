@@ -1,6 +1,6 @@
 """What every read-only kind shares: one mapping of keys to fields, read from one list.
 
-A read-only kind declares ``read_only = True``; everything else follows from it: the plan
+A read-only kind declares ``read_only`` capabilities; everything else follows from it: the plan
 puts its differences among the changes only Alma can make (never among the writes),
 ``validate`` and the settings schema refuse ``prune`` and the other write options for it,
 the resource schema marks its subtree ``readOnly``, and ``export`` writes it under
@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmasyncError, Problem
-from almasync.kinds.base import Declared, KindHandler, LiveQuery, not_a_mapping
+from almasync.errors import Problem
+from almasync.kinds.base import Capabilities, Declared, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, unwrap
 from almasync.model import Fields, Key, Resource
@@ -28,8 +28,8 @@ CREATE_IN_ALMA = "does not exist in Alma and cannot be created through the API; 
 class ReadOnlyHandler(KindHandler):
     """A kind Alma's API can only read. Subclasses name the list endpoint and the fields."""
 
-    read_only: ClassVar[bool] = True
-    prune_supported: ClassVar[bool] = False
+    capabilities: ClassVar[Capabilities] = Capabilities(create=False, update=False,
+                                                        delete=False, read_only=True)
     list_path: ClassVar[str]
     list_key: ClassVar[str]
     #: Whether the list takes ``limit``/``offset`` (Alma's default page is 10 entries).
@@ -92,26 +92,10 @@ class ReadOnlyHandler(KindHandler):
             return live
         return {key: fields for key, fields in live.items() if key in query.wanted}
 
-    def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        raise ReadOnlyKindError(self, key)
-
-    def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        raise ReadOnlyKindError(self, key)
-
-    def delete(self, client: AlmaClient, key: Key) -> None:
-        raise ReadOnlyKindError(self, key)
-
 
 READ_ONLY_NOTE = ("Read-only: Alma's API cannot change these. almasync exports them and "
                   "drift compares them; plan shows a declared value that differs as "
                   f"'{CHANGE_IN_ALMA}', and apply never writes it.")
-
-
-class ReadOnlyKindError(AlmasyncError):
-    """A write was asked of a read-only kind (the plan never makes one)."""
-
-    def __init__(self, handler: KindHandler, key: Key) -> None:
-        super().__init__(f"{handler.kind.value} {'/'.join(key)}: {CHANGE_IN_ALMA}")
 
 
 def values(node: Any, inner: str, field: str | None = None) -> list[str]:
