@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
-from almasync.errors import ConfigError, EnvironmentMismatch, Problem, UsageError
+from almasync.errors import ConfigError, Problem, UsageError
+from almasync.identity import Identity as Identity  # engine.identify(client), re-exported
+from almasync.identity import check_environment_type
+from almasync.identity import identify as identify
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
 from almasync.kinds.references import References
-from almasync.kinds.wire import unwrap
 from almasync.model import Fields, Key, Kind
 from almasync.plan.changes import Action, Change, order_key
 from almasync.plan.differ import diff_kind, fingerprint, unmanaged
@@ -147,10 +149,6 @@ def check_ready(plan: Plan) -> None:
 
 def check_environment(client: AlmaClient, expected: str | None) -> None:
     """Stop before any write when the institution is not the declared environment type."""
-    if not expected:
-        return
-    actual = unwrap(client.get("/conf/general").get("environment_type"))
-    if str(actual).upper() != expected:
-        raise EnvironmentMismatch(
-            f"the settings declare environment_type {expected} but the institution behind "
-            f"this key reports {actual or 'nothing'}; nothing was applied")
+    if expected:
+        check_environment_type(identify(client), expected)
+

@@ -25,6 +25,8 @@ class Connection:
     client: AlmaClient
     label: str
     environment_type: str | None = None
+    #: How the target was chosen, for the plan header: ``environment E`` or ``emulator S``.
+    where: str | None = None
 
 
 def _rate(configured: float | None) -> float | None:
@@ -49,6 +51,7 @@ class _Target:
     rate: float | None
     label: str
     environment_type: str | None = None
+    where: str | None = None
 
 
 @contextmanager
@@ -59,14 +62,15 @@ def connect(settings: Settings, env_name: str | None, emulator: str | None,
         if emulator:
             emu = stack.enter_context(_start_emulator(emulator))
             target = _Target(emu.base_url, emu.api_key, _rate(None),
-                             f"emulator {emulator} at {emu.base_url}")
+                             f"emulator {emulator} at {emu.base_url}",
+                             where=f"emulator {emulator}")
         elif env_name:
             target = _from_environment(settings, env_name)
         else:
             target = _from_variables()
         client = stack.enter_context(AlmaClient(target.url, target.key, read_only=read_only,
                                                 rate_limit=target.rate))
-        yield Connection(client, target.label, target.environment_type)
+        yield Connection(client, target.label, target.environment_type, target.where)
         if client.remaining is not None and client.remaining < LOW_QUOTA:
             click.echo(f"Warning: Alma reports {client.remaining} API calls left today for "
                        "this institution.", err=True)
@@ -93,7 +97,8 @@ def _from_environment(settings: Settings, env_name: str) -> _Target:
         raise ConfigError(f"environment {env_name!r} reads its API key from "
                           f"${env.api_key_env}, which is not set")
     return _Target(env.api_url, key, _rate(env.rate_limit),
-                   f"environment {env_name} ({env.api_url})", env.environment_type)
+                   f"environment {env_name} ({env.api_url})", env.environment_type,
+                   f"environment {env_name}")
 
 
 def _from_variables() -> _Target:

@@ -19,6 +19,7 @@ from almasync.cli.options import config_dir, output_format, target
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, ExitCode, StalePlanError
+from almasync.identity import check_environment_type
 from almasync.plan.plan import Plan
 
 
@@ -27,11 +28,31 @@ def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = Fa
                ) -> Plan:
     parsed = [engine.Target.parse(t) for t in targets]
     only = {t.kind for t in parsed} or None
+    identity = engine.identify(conn.client)
     with progress.reading() as on_kind:
         live = engine.read_live(conn.client, desired, everything=everything, only=only,
                                 on_kind=on_kind)
-    target_info = {"label": conn.label, **{k: v for k, v in (info or {}).items() if v}}
+    target_info = {**where_info(conn, identity),
+                   **{k: v for k, v in (info or {}).items() if v}}
     return engine.make_plan(desired, live, targets=parsed, target_info=target_info)
+
+
+def where_info(conn: Connection, identity: engine.Identity) -> dict[str, str]:
+    """What a plan records about where it was read: the header line, the institution code,
+    the gateway host and the environment type Alma reports."""
+    info = {"label": identity.header(conn.where), "institution": identity.code,
+            "host": identity.host}
+    if identity.environment_type:
+        info["environment_type"] = identity.environment_type
+    return info
+
+
+def guard_environment(conn: Connection, plan: Plan) -> None:
+    """``plan --env E``: the environment guard of apply, after the plan is shown (exit 5)."""
+    identity = engine.Identity(plan.target.get("institution", ""),
+                               plan.target.get("environment_type"), plan.target.get("host", ""))
+    check_environment_type(identity, conn.environment_type,
+                           consequence="this plan was read from the wrong institution")
 
 
 @click.command()
@@ -72,6 +93,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     if out:
         write_atomic(out, render.plan_json(result))
         click.echo(f"Plan saved to {out}.", err=True)
+    guard_environment(conn, result)
     if blocked(result, desired.settings, env_name, force=False):
         return ExitCode.BLOCKED
     return ExitCode.CHANGES if detailed_exitcode and not result.empty else ExitCode.OK
