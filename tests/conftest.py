@@ -17,6 +17,16 @@ from almasync.emulator import Emulator
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "config"
 
 
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory,
+                monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own state directory, so institution locks of tests running side
+    by side (and of the user's own runs) never meet."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
     """A fresh demo institution on an ephemeral loopback port, no rate limit."""
