@@ -15,7 +15,7 @@ from almasync.identity import identify as identify
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
 from almasync.kinds.references import References
-from almasync.model import Fields, Key, Kind
+from almasync.model import Fields, Key, Kind, format_key, parse_key
 from almasync.plan.changes import Action, Change, order_key
 from almasync.plan.differ import diff_kind, fingerprint, unmanaged
 from almasync.plan.plan import Plan
@@ -37,10 +37,26 @@ class Target:
         if handler is None:
             raise UsageError(f"--target {text!r}: unknown kind {name!r}; known: "
                               + ", ".join(h.kind.value for h in ORDER))
-        return cls(handler.kind, tuple(key.split("/")) if key else None)
+        try:
+            return cls(handler.kind, parse_key(key) if key else None)
+        except ValueError as exc:
+            raise UsageError(f"--target: {exc}; a key part holding / or : goes in double "
+                             'quotes, e.g. set:"New acquisitions 2025/26"') from None
+
+    def __str__(self) -> str:
+        return self.kind.value + (f":{format_key(self.key)}" if self.key else "")
 
     def admits(self, kind: Kind, key: Key) -> bool:
         return kind is self.kind and (self.key is None or key == self.key)
+
+
+def unmatched(targets: Iterable[Target], desired: DesiredState,
+              live: LiveState) -> list[Target]:
+    """The targets that name no resource declared in the files or read from Alma: a plan
+    limited to them is empty because of the target, not because nothing differs."""
+    return [t for t in targets
+            if not any(t.admits(t.kind, key)
+                       for key in (*desired.of(t.kind), *live.get(t.kind, {})))]
 
 
 def kinds_to_read(desired: DesiredState, everything: bool,

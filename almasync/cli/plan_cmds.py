@@ -32,9 +32,25 @@ def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = Fa
     with progress.reading() as on_kind:
         live = engine.read_live(conn.client, desired, everything=everything, only=only,
                                 on_kind=on_kind)
+    warn_unmatched(parsed, desired, live)
     target_info = {**where_info(conn, identity),
                    **{k: v for k, v in (info or {}).items() if v}}
     return engine.make_plan(desired, live, targets=parsed, target_info=target_info)
+
+
+def warn_unmatched(targets: list[engine.Target], desired: DesiredState,
+                   live: engine.LiveState) -> None:
+    """Say so when a ``--target`` names nothing: an empty plan must not pass for "no
+    changes" because of a mistyped or unquoted key."""
+    for named in engine.unmatched(targets, desired, live):
+        hint = ""
+        if named.key and len(named.key) > 1:
+            whole = engine.Target(named.kind, ("/".join(named.key),))
+            if not engine.unmatched([whole], desired, live):
+                hint = f" (did you mean --target '{whole}'? a key part holding / or : " \
+                       "goes in double quotes)"
+        click.echo(f"Warning: --target {named} matches no resource in the files or in "
+                   f"Alma; nothing is planned for it{hint}.", err=True)
 
 
 def where_info(conn: Connection, identity: engine.Identity) -> dict[str, str]:
