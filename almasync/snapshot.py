@@ -13,7 +13,7 @@ from almasync.kinds import HANDLERS, rank
 from almasync.model import Fields, Key, Kind
 from almasync.plan.changes import Action, Change, order_key
 from almasync.plan.differ import field_diffs, fingerprint
-from almasync.plan.plan import Plan
+from almasync.plan.plan import Plan, changes_from
 
 FORMAT_VERSION = 1
 SENSITIVE = "(sensitive)"
@@ -49,9 +49,12 @@ def inverse(snapshot: Mapping[str, Any]) -> Plan:
         raise ConfigError("not an almasync snapshot (or one of another format version)")
     saved = {(r["kind"], tuple(r["key_parts"])): r["live"] for r in snapshot["resources"]}
     applied = snapshot.get("applied")
-    plan = Plan.from_dict({"format_version": 1, "changes": snapshot["plan"]})
+    try:
+        planned = changes_from(snapshot["plan"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigError(f"the snapshot is damaged: {exc!r}") from exc
     changes = []
-    for change in plan.changes:
+    for change in planned:
         label = "/".join(change.key)
         if applied is not None and label not in applied.get(change.kind.value, []):
             continue

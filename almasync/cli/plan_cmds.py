@@ -11,15 +11,17 @@ import click
 
 from almasync import engine, jobs, snapshot
 from almasync.cli import progress, render
-from almasync.cli.applying import ApplyRun, blocked, read_plan
+from almasync.cli.applying import ApplyRun, blocked
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
 from almasync.cli.jobs_cmds import echo_post_apply_plan
 from almasync.cli.options import config_dir, output_format, target
+from almasync.cli.saved_plan import SavedPlan, echo_settings, open_saved
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, ExitCode, StalePlanError
-from almasync.identity import check_environment_type
+from almasync.identity import check_environment_type, check_institution
+from almasync.plan import recorded
 from almasync.plan.plan import Plan
 
 
@@ -98,7 +100,8 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, targets=targets,
                             info={"config": str(directory), "env": env_name})
-    result = dataclasses.replace(result, post_apply=tuple(post_apply))
+    result = dataclasses.replace(result, post_apply=tuple(post_apply),
+                                 settings=recorded.record(desired.settings, env_name))
     if fmt == "json":
         click.echo(render.plan_json(result), nl=False)
     elif fmt == "markdown":
@@ -157,11 +160,13 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
     """
     run = ApplyRun(auto_approve, force)
     if source.is_file():
-        saved = read_plan(source)
-        config_dir = Path(saved.target.get("config", "."))
-        settings = load_settings(config_dir) if config_dir.is_dir() else Settings()
-        env_name = env_name or saved.target.get("env")
+        opened = open_saved(source, env_name)
+        echo_settings(opened)
+        settings, env_name, home = opened.settings, opened.env_name, source.parent
         with connect(settings, env_name, emulator, read_only=False) as conn:
+            saved = _bound(conn, opened)
+            if _outside_prune(saved, settings):
+                return ExitCode.BLOCKED
             touched = engine.read_touched(conn.client, saved)
             stale = engine.find_stale(saved, touched)
             for sentence in stale:
@@ -170,11 +175,30 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
                 raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
                                      "resources changed since it was made); nothing was "
                                      "applied. Make a new plan.")
-            return run(conn, saved, settings, env_name, config_dir, touched, saved=True)
+            return run(conn, saved, settings, env_name, home, touched, saved=True)
     desired = load_config(source)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
         result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
         return run(conn, result, desired.settings, env_name, source, None)
+
+
+def _bound(conn: Connection, opened: SavedPlan) -> Plan:
+    """The saved plan, refused (exit 5, nothing written) against any institution but its
+    own; its header then names where the writes really go."""
+    identity = engine.identify(conn.client)
+    check_institution(opened.plan.target.get("institution"), identity,
+                      f"the plan {opened.path}")
+    return dataclasses.replace(opened.plan,
+                               target={**opened.plan.target, **where_info(conn, identity)})
+
+
+def _outside_prune(plan: Plan, settings: Settings) -> bool:
+    sentences = recorded.outside_prune(plan, settings)
+    for sentence in sentences:
+        click.echo(f"Blocked by a safety rule: {sentence}", err=True)
+    if sentences:
+        click.echo("Nothing was applied.", err=True)
+    return bool(sentences)
 
 
 @click.command()
@@ -196,5 +220,10 @@ def rollback(snapshot_file: Path, env_name: str | None, emulator: str | None,
     settings = load_settings(home) if home.is_dir() else Settings()
     with connect(settings, env_name or inverse.target.get("env"), emulator,
                  read_only=False) as conn:
+        identity = engine.identify(conn.client)
+        check_institution(inverse.target.get("institution"), identity,
+                          f"the snapshot {snapshot_file}")
+        inverse = dataclasses.replace(inverse,
+                                      target={**inverse.target, **where_info(conn, identity)})
         run = ApplyRun(auto_approve, force, post_apply=False)
         return run(conn, inverse, settings, env_name, home, None)

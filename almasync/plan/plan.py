@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,7 +13,7 @@ from almasync.errors import ConfigError
 from almasync.model import Key, Kind, format_key
 from almasync.plan.changes import ABSENT, Action, Change, FieldDiff
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class Plan:
     target: Mapping[str, str] = field(default_factory=dict)
     #: What the ``post_apply`` jobs will do after a successful apply, one line each.
     post_apply: tuple[str, ...] = ()
+    #: The settings in force when the plan was made (:mod:`almasync.plan.recorded`), so a
+    #: saved plan applies the same way wherever it runs. Never a key.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -38,8 +43,9 @@ class Plan:
         return [change for change in self.changes if change.action is action]
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan file / ``--format json`` body: deterministic, no secrets, no timestamps."""
-        return {
+        """The plan file / ``--format json`` body: deterministic, no secrets, no timestamps,
+        sealed with the ``sha256:`` digest of everything else in it."""
+        body = {
             "format_version": FORMAT_VERSION,
             "target": dict(sorted(self.target.items())),
             "changes": [_change_dict(change) for change in self.changes],
@@ -49,20 +55,41 @@ class Plan:
             "unmanaged": [{"kind": kind.value, "key": format_key(key), "key_parts": list(key)}
                           for kind, key in self.unmanaged],
             "post_apply": list(self.post_apply),
+            "settings": dict(self.settings),
         }
+        return {**body, "digest": digest(body)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
-        """Read a saved plan; a file of another format version is refused."""
+        """Read a saved plan. A file of another format version, or one whose content does
+        not match its digest (edited after ``plan`` wrote it), is refused (exit 3)."""
         if data.get("format_version") != FORMAT_VERSION:
             raise ConfigError(f"plan file format_version {data.get('format_version')!r} is "
                               f"not {FORMAT_VERSION}; make the plan again with this version")
+        body = {k: v for k, v in data.items() if k != "digest"}
+        if data.get("digest") != digest(body):
+            raise ConfigError(f"the plan file's digest ({data.get('digest') or 'none'}) does "
+                              "not match its content: it was changed after `plan` wrote it; "
+                              "make the plan again")
         try:
-            changes = tuple(_change_from(item) for item in data["changes"])
+            changes = changes_from(data["changes"])
             counts = {Kind(k): int(v) for k, v in data.get("live_counts", {}).items()}
+            jobs = tuple(str(line) for line in data.get("post_apply", []))
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"plan file is damaged: {exc!r}") from exc
-        return cls(changes, (), counts, dict(data.get("target", {})))
+        return cls(changes, (), counts, dict(data.get("target", {})), jobs,
+                   dict(data.get("settings") or {}))
+
+
+def digest(body: Mapping[str, Any]) -> str:
+    """``sha256:`` of the canonical JSON of a plan body (sorted keys, no spaces)."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def changes_from(items: Any) -> tuple[Change, ...]:
+    """Changes from their JSON form (a plan's ``changes``); KeyError/ValueError if damaged."""
+    return tuple(_change_from(item) for item in items)
 
 
 def _jsonable(value: Any) -> Any:
