@@ -156,7 +156,7 @@ def recorded_view(change: Change, current: Fields) -> str | None:
 
 def check_ready(plan: Plan) -> None:
     """Stop before any write when a change cannot be written (e.g. an unset secret)."""
-    problems = [Problem(change.mark, f"{change.name}: {reason}; set it and run apply again")
+    problems = [Problem(change.mark, f"{change.name}: {reason}; set it before applying")
                 for change in plan.changes if change.after is not None
                 for reason in HANDLERS[change.kind].unready(change.after)]
     if problems:

@@ -31,3 +31,12 @@ def output_format(*choices: str) -> Callable[[F], F]:
         return click.option("--format", "fmt", type=click.Choice(choices), default="text",
                             show_default=True, help="Output format.")(fn)
     return decorate
+
+
+def lock_timeout(fn: F) -> F:
+    """--lock-timeout: how long apply and rollback wait for another run's lock."""
+    return click.option("--lock-timeout", type=click.FloatRange(min=0), default=None,
+                        metavar="SECONDS",
+                        help="Wait at most this long for another apply or rollback against "
+                             "the same institution (default: as long as it takes); then "
+                             "exit 5.")(fn)
