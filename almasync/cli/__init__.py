@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Any, NoReturn
 
@@ -10,8 +9,10 @@ import click
 
 from almasync import __version__
 from almasync.cli.boundary import run_guarded
+from almasync.cli.examples import EXAMPLES
 from almasync.cli.jobs_cmds import jobs
 from almasync.cli.plan_cmds import apply, drift, plan, rollback, validate
+from almasync.cli.terminal import add_everywhere, logging_setup
 from almasync.cli.tree_cmds import export, schema
 
 
@@ -29,13 +30,12 @@ class AlmasyncGroup(click.Group):
 
 @click.group(cls=AlmasyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="almasync")
-@click.option("-v", "--verbose", is_flag=True, help="Log HTTP calls and details to stderr.")
-def cli(verbose: bool) -> None:
-    """Keep an Ex Libris Alma institution's configuration in git."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not verbose:
-        logging.getLogger("urllib3").setLevel(logging.WARNING)
+def cli() -> None:
+    """Keep an Ex Libris Alma institution's configuration in git.
+
+    -v (log HTTP calls) and -q (results only) work before or after the command.
+    """
+    logging_setup()
 
 
 for command in (validate, plan, drift, apply, rollback, export, schema, jobs):
@@ -51,4 +51,5 @@ def _add_emulator() -> None:
 
 
 _add_emulator()
+add_everywhere(cli, EXAMPLES)
 main = cli

@@ -18,6 +18,7 @@ from almasync.cli import progress, render
 from almasync.cli.connect import Connection
 from almasync.cli.files import write_atomic
 from almasync.cli.jobs_cmds import echo_post_apply_plan, run_post_apply_jobs
+from almasync.cli.terminal import use_colour
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, ExitCode, UsageError
 from almasync.model import Fields, Key, Kind
@@ -60,7 +61,8 @@ class ApplyRun:
                  touched: Mapping[Kind, Mapping[Key, Fields]] | None, *,
                  saved: bool = False) -> int:
         """Show, check, confirm, snapshot, apply, report; returns the exit code."""
-        click.echo(render.plan_text(plan, colour=sys.stdout.isatty(), verb="apply"))
+        click.echo(render.plan_text(plan, colour=use_colour(), verb="apply"),
+                   color=use_colour())
         post_apply = settings.post_apply if self.post_apply else []
         echo_post_apply_plan(jobs.describe_post_apply(post_apply))
         if plan.empty:

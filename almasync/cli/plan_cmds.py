@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -17,6 +16,7 @@ from almasync.cli.files import write_atomic
 from almasync.cli.jobs_cmds import echo_post_apply_plan
 from almasync.cli.options import config_dir, output_format, target
 from almasync.cli.saved_plan import SavedPlan, echo_settings, open_saved
+from almasync.cli.terminal import note, use_colour
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, ExitCode, StalePlanError
@@ -75,9 +75,11 @@ def guard_environment(conn: Connection, plan: Plan) -> None:
 
 @click.command()
 @config_dir
-def validate(directory: Path) -> int:
+@click.option("--env", "env_name", metavar="NAME",
+              help="Also read the overlay folder environments/NAME/ (nothing is sent).")
+def validate(directory: Path, env_name: str | None) -> int:
     """Check every config file offline; report every problem at once."""
-    desired = load_config(directory)
+    desired = load_config(directory, env_name)
     click.echo(f"Valid: {desired.count} resources in {len(desired.files)} files.")
     return ExitCode.OK
 
@@ -95,7 +97,7 @@ def validate(directory: Path) -> int:
 def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path | None,
          fmt: str, detailed_exitcode: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change. Read-only: sends nothing but GET."""
-    desired = load_config(directory)
+    desired = load_config(directory, env_name)
     post_apply = jobs.describe_post_apply(desired.settings.post_apply)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, targets=targets,
@@ -107,11 +109,11 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     elif fmt == "markdown":
         click.echo(render.plan_markdown(result))
     else:
-        click.echo(render.plan_text(result, colour=sys.stdout.isatty()))
+        click.echo(render.plan_text(result, colour=use_colour()), color=use_colour())
         echo_post_apply_plan(post_apply)
     if out:
         write_atomic(out, render.plan_json(result))
-        click.echo(f"Plan saved to {out}.", err=True)
+        note(f"Plan saved to {out}.")
     guard_environment(conn, result)
     if blocked(result, desired.settings, env_name, force=False):
         return ExitCode.BLOCKED
@@ -124,10 +126,12 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
 @output_format("text", "json", "markdown", "junit")
 @click.option("--include-unmanaged", is_flag=True,
               help="Also report live resources that no file declares.")
+@click.option("--junit", "junit_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as JUnit XML to this file (for CI dashboards).")
 def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
-          include_unmanaged: bool) -> int:
+          include_unmanaged: bool, junit_out: Path | None) -> int:
     """Report what differs between the files and Alma (exit 2 when anything does)."""
-    desired = load_config(directory)
+    desired = load_config(directory, env_name)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, everything=include_unmanaged)
     if not include_unmanaged:
@@ -139,7 +143,9 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
     elif fmt == "markdown":
         click.echo(render.plan_markdown(result, "almasync drift"))
     else:
-        click.echo(render.drift_text(result, colour=sys.stdout.isatty()))
+        click.echo(render.drift_text(result, colour=use_colour()), color=use_colour())
+    if junit_out:
+        write_atomic(junit_out, render.drift_junit(result))
     drifted = bool(result.changes or result.unmanaged)
     return ExitCode.CHANGES if drifted else ExitCode.OK
 
@@ -150,8 +156,11 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
 @target
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True, help="Lift the safety caps for this run only.")
+@click.option("--expect-digest", metavar="sha256:HEX",
+              help="Apply only if the plan's digest is this one (the digest a reviewer "
+                   "approved); otherwise exit 6 with nothing written.")
 def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve: bool,
-          force: bool) -> int:
+          force: bool, expect_digest: str | None) -> int:
     """Make the changes a plan shows, after confirmation.
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
@@ -175,10 +184,12 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
                 raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
                                      "resources changed since it was made); nothing was "
                                      "applied. Make a new plan.")
+            _check_digest(saved, expect_digest)
             return run(conn, saved, settings, env_name, home, touched, saved=True)
-    desired = load_config(source)
+    desired = load_config(source, env_name)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
         result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
+        _check_digest(result, expect_digest)
         return run(conn, result, desired.settings, env_name, source, None)
 
 
@@ -199,6 +210,16 @@ def _outside_prune(plan: Plan, settings: Settings) -> bool:
     if sentences:
         click.echo("Nothing was applied.", err=True)
     return bool(sentences)
+
+
+def _check_digest(result: Plan, expected: str | None) -> None:
+    """Refuse a plan other than the reviewed one: the changes differ from what was approved
+    (Alma or the files changed since the review), so nothing is written."""
+    if expected is None or result.digest == expected.strip():
+        return
+    raise StalePlanError(f"the plan's digest is {result.digest}, not the reviewed "
+                         f"{expected.strip()}: Alma or the files changed since the review. "
+                         "Nothing was applied; plan again and review the new plan.")
 
 
 @click.command()

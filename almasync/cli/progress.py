@@ -15,11 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from almasync.apply import Result
+from almasync.cli.terminal import quiet
 from almasync.model import Kind
 
 
 def _console() -> Console | None:
-    return Console(stderr=True) if sys.stderr.isatty() else None
+    """A console on stderr when it is a terminal and -q was not given."""
+    return Console(stderr=True) if sys.stderr.isatty() and not quiet() else None
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import click
 
+from almasync.cli import markdown
 from almasync.model import format_key
 from almasync.plan.changes import ABSENT, Action, Change
 from almasync.plan.plan import Plan
@@ -92,30 +93,8 @@ def plan_json(plan: Plan) -> str:
 
 
 def plan_markdown(plan: Plan, title: str = "almasync plan") -> str:
-    """One comment-sized summary for a pull request, destructive changes on top."""
-    lines = [f"### {title}: {summary_line(plan)[6:]}", ""]
-    deletes = plan.of(Action.DELETE)
-    if deletes:
-        lines += [f"**:warning: {len(deletes)} destructive change(s)**", ""]
-        lines += [f"- `-` {c.kind.value} `{format_key(c.key)}`" for c in deletes]
-        lines.append("")
-    others = [c for c in plan.changes if c.action is not Action.DELETE]
-    if others:
-        lines += ["| | kind | key | detail |", "|---|---|---|---|"]
-        for c in others:
-            detail = "<br>".join(_md_escape(line) for line in _detail(c)[:8])
-            lines.append(f"| `{c.action.symbol}` | {c.kind.value} | `{format_key(c.key)}` | "
-                         f"{detail} |")
-        lines.append("")
-    if plan.post_apply:
-        lines += ["After a successful apply, these jobs run:", ""]
-        lines += [f"- {_md_escape(line)}" for line in plan.post_apply]
-        lines.append("")
-    if plan.unmanaged:
-        lines += [f"{len(plan.unmanaged)} live resource(s) are not declared in any file.", ""]
-    if plan.empty:
-        lines += ["No changes.", ""]
-    return "\n".join(lines)
+    """The pull-request comment (see :mod:`almasync.cli.markdown`)."""
+    return markdown.plan_markdown(plan, title)
 
 
 def _md_escape(text: str) -> str:

@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
+from almasync.cli.terminal import note
 from almasync.config.loader import load_settings
 from almasync.config.settings import SETTINGS_FILE, Settings
 from almasync.errors import ConfigError, EnvironmentMismatch
@@ -88,4 +87,4 @@ def _local_settings(plan: Plan) -> Path | None:
 
 def echo_settings(saved: SavedPlan) -> None:
     for line in saved.describe():
-        click.echo(line, err=True)
+        note(line)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from almasync.config.settings import SETTINGS_FILE, Settings
 from almasync.config.validation import validate_model
-from almasync.config.yamlread import YamlDoc, YamlSyntaxError, read_yaml
+from almasync.config.yamlread import NodePath, YamlDoc, YamlSyntaxError, read_yaml
 from almasync.errors import ConfigError, Mark, Problem
 from almasync.kinds import BY_CONFIG_KEY, HANDLERS
 from almasync.kinds.base import Declared
@@ -32,19 +35,33 @@ class DesiredState:
         return sum(len(r) for r in self.resources.values())
 
 
-def config_files(root: Path) -> Iterator[Path]:
-    """Every resource file under ``root``, sorted; hidden folders and settings skipped."""
+#: Per-environment overlay folders: ``environments/<name>/`` is read only with ``--env name``.
+OVERLAYS = "environments"
+
+
+def config_files(root: Path, *, top: Path | None = None) -> Iterator[Path]:
+    """Every resource file under ``root``, sorted; hidden folders, settings and (in the
+    common tree) the overlay folders skipped."""
+    top = top or root
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if root == top and rel.parts[0] == OVERLAYS:
             continue
         if path.suffix in (".yaml", ".yml") and str(rel) not in (SETTINGS_FILE, "almasync.yml"):
             yield path
 
 
-def load_config(root: Path) -> DesiredState:
+def load_config(root: Path, env: str | None = None) -> DesiredState:
     """Read, validate and cross-check the tree; raises :class:`ConfigError` listing every
-    problem found (syntax, schema, duplicates, cross-resource checks)."""
+    problem found (syntax, schema, duplicates, cross-resource checks).
+
+    With ``env``, the overlay folder ``environments/<env>/`` is read after the common files:
+    an overlay's declaration of a resource replaces the common declaration field by field
+    (a resource only the overlay declares is added). ``${VAR}`` in a text field is replaced
+    by the variable's value; an unset variable is a located problem.
+    """
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory (give the folder that holds the config)")
     collector = _Collector()
@@ -56,6 +73,23 @@ def load_config(root: Path) -> DesiredState:
             collector.add_file(read_yaml(path, str(path), root))
         except YamlSyntaxError as exc:
             collector.problems.append(exc.problem)
+    if settings is not None and (root / OVERLAYS).is_dir():
+        for folder in sorted((root / OVERLAYS).iterdir()):
+            if folder.is_dir() and folder.name not in settings.environments:
+                collector.problems.append(Problem(Mark(str(folder), 1, 1), (
+                    f"overlay folder for environment {folder.name!r}, which almasync.yaml "
+                    "does not declare; known: " + (", ".join(settings.environments)
+                                                    or "none"))))
+    overlay = root / OVERLAYS / env if env else None
+    if overlay is not None and overlay.is_dir():
+        collector.overlaying = True
+        for path in config_files(overlay, top=root):
+            files.append(str(path))
+            try:
+                collector.add_file(read_yaml(path, str(path), root))
+            except YamlSyntaxError as exc:
+                collector.problems.append(exc.problem)
+    collector.validate()
     for kind, resources in collector.found.items():
         collector.problems.extend(HANDLERS[kind].check(resources))
     if collector.problems:
@@ -93,12 +127,24 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
 
 
 @dataclass
+class _Pending:
+    """One declaration waiting for validation, with the document its marks come from."""
+
+    doc: YamlDoc
+    item: Declared
+    overlaid: bool = False
+
+
+@dataclass
 class _Collector:
-    """Resources found so far, and where each key was first declared."""
+    """Declarations found so far (common files, then an environment's overlay), validated
+    together once every file has been read."""
 
     found: dict[Kind, dict[Key, Resource]] = field(default_factory=dict)
-    first: dict[tuple[Kind, Key], Mark] = field(default_factory=dict)
+    pending: dict[tuple[Kind, Key], _Pending] = field(default_factory=dict)
+    overlay_first: dict[tuple[Kind, Key], Mark] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    overlaying: bool = False
 
     def add_file(self, doc: YamlDoc) -> None:
         if doc.data is None:
@@ -121,20 +167,101 @@ class _Collector:
                     self.add(doc, handler.kind, item)
 
     def add(self, doc: YamlDoc, kind: Kind, item: Declared) -> None:
-        handler = HANDLERS[kind]
         mark = doc.mark(item.path)
-        first = self.first.setdefault((kind, item.key), mark)
-        if first != mark:
-            self.problems.append(Problem(mark, f"{item.label}: declared twice; first "
-                                         f"declared at {first}"))
-            return
         if not isinstance(item.raw, dict):
             self.problems.append(Problem(doc.mark(item.path, value=True),
                                          f"{item.label}: expected a mapping of fields"))
             return
-        model, errors = validate_model(handler.model, item.raw, doc, item.path, item.label)
-        self.problems.extend(errors)
-        if model is not None:
-            marks = {name: doc.mark((*item.path, name)) for name in item.raw}
-            self.found.setdefault(kind, {})[item.key] = Resource(
-                kind, item.key, handler.fields_of(model), mark, marks)
+        slot = (kind, item.key)
+        if self.overlaying:
+            first = self.overlay_first.setdefault(slot, mark)
+            if first != mark:
+                self.problems.append(Problem(mark, f"{item.label}: declared twice in the "
+                                             f"overlay; first declared at {first}"))
+                return
+            common = self.pending.get(slot)
+            self.pending[slot] = (_Pending(doc, item, True) if common is None
+                                  else _overlay(common, doc, item))
+            return
+        common = self.pending.get(slot)
+        if common is not None:
+            self.problems.append(Problem(mark, f"{item.label}: declared twice; first "
+                                         f"declared at {common.doc.mark(common.item.path)}"))
+            return
+        self.pending[slot] = _Pending(doc, item)
+
+    def validate(self) -> None:
+        for (kind, key), pending in self.pending.items():
+            handler = HANDLERS[kind]
+            doc, item = pending.doc, pending.item
+            raw, problems = interpolate(item.raw, doc, item.path, item.label,
+                                        skip=_secret_fields(kind))
+            self.problems.extend(problems)
+            if problems:
+                continue
+            model, errors = validate_model(handler.model, raw, doc, item.path, item.label)
+            self.problems.extend(errors)
+            if model is not None:
+                marks = {name: doc.mark((*item.path, name)) for name in raw}
+                self.found.setdefault(kind, {})[key] = Resource(
+                    kind, key, handler.fields_of(model), doc.mark(item.path), marks)
+
+
+def _overlay(common: _Pending, doc: YamlDoc, item: Declared) -> _Pending:
+    """The common declaration with the overlay's fields in place of its own; each field
+    keeps the marks of the file it came from."""
+    raw = {**common.item.raw, **item.raw}
+    merged = YamlDoc(common.doc.name, None, common.doc.root,
+                     dict(common.doc.key_marks), dict(common.doc.value_marks))
+    base, over = common.item.path, item.path
+    for name in item.raw:
+        mine = (*base, name)
+        for marks in (merged.key_marks, merged.value_marks):
+            for path in [p for p in marks if p[:len(mine)] == mine]:
+                del marks[path]
+        for source, target in ((doc.key_marks, merged.key_marks),
+                               (doc.value_marks, merged.value_marks)):
+            prefix = (*over, name)
+            for path, mark in source.items():
+                if path[:len(prefix)] == prefix:
+                    target[(*mine, *path[len(prefix):])] = mark
+    return _Pending(merged, Declared(common.item.key, raw, base, common.item.label), True)
+
+
+def _secret_fields(kind: Kind) -> frozenset[str]:
+    """Fields left to their kind's own ``${VAR}`` rules: integration-profile parameters hold
+    credentials as references that are resolved only at apply time, never in a plan."""
+    return frozenset({"parameters"}) if kind is Kind.INTEGRATION_PROFILE else frozenset()
+
+
+_VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def interpolate(raw: dict[str, Any], doc: YamlDoc, path: NodePath, label: str, *,
+                skip: frozenset[str] = frozenset()) -> tuple[dict[str, Any], list[Problem]]:
+    """``raw`` with ``${VAR}`` in every text value replaced by the variable's value (``$${``
+    stands for a literal ``${``); an unset variable is a problem at the value's place."""
+    problems: list[Problem] = []
+
+    def value(node: Any, where: NodePath) -> Any:
+        if isinstance(node, str) and "${" in node:
+            def swap(match: re.Match[str]) -> str:
+                if match.group(1) is None:
+                    return "${"
+                found = os.environ.get(match.group(1))
+                if found is None:
+                    dotted = ".".join(str(p) for p in (label, *where[len(path):]))
+                    problems.append(Problem(doc.mark(where, value=True),
+                                            f"{dotted}: ${{{match.group(1)}}} is not set; "
+                                            "set the variable or write the value"))
+                    return match.group(0)
+                return found
+            return _VARIABLE.sub(swap, node)
+        if isinstance(node, dict):
+            return {k: value(v, (*where, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [value(v, (*where, i)) for i, v in enumerate(node)]
+        return node
+
+    out = {k: (v if k in skip else value(v, (*path, k))) for k, v in raw.items()}
+    return out, problems

@@ -8,6 +8,17 @@ from almasync.config.settings import Settings
 from almasync.kinds import ORDER
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
+#: Where the committed copies of ``schemas/`` are published, for editors' modelines.
+PUBLISHED = "https://raw.githubusercontent.com/almasync/almasync/main/schemas/"
+RESOURCES_SCHEMA = "almasync-resources.schema.json"
+SETTINGS_SCHEMA = "almasync-settings.schema.json"
+
+
+def modeline(settings: bool = False) -> str:
+    """The first line of a config file: tells VS Code (and other editors using the YAML
+    language server) which schema validates and completes it."""
+    name = SETTINGS_SCHEMA if settings else RESOURCES_SCHEMA
+    return f"# yaml-language-server: $schema={PUBLISHED}{name}\n"
 
 
 def resource_schema() -> dict[str, Any]:
@@ -30,6 +41,6 @@ def settings_schema() -> dict[str, Any]:
 
 
 SCHEMAS = {
-    "almasync-resources.schema.json": resource_schema,
-    "almasync-settings.schema.json": settings_schema,
+    RESOURCES_SCHEMA: resource_schema,
+    SETTINGS_SCHEMA: settings_schema,
 }

@@ -39,12 +39,19 @@ class Plan:
     def empty(self) -> bool:
         return not self.changes
 
+    @property
+    def digest(self) -> str:
+        """``sha256:`` of the changes in their saved form: two plans with the same digest
+        make the same writes, so a review comment can name exactly what was approved."""
+        return _sha256([_change_dict(change) for change in self.changes])
+
     def of(self, action: Action) -> list[Change]:
         return [change for change in self.changes if change.action is action]
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan file / ``--format json`` body: deterministic, no secrets, no timestamps,
-        sealed with the ``sha256:`` digest of everything else in it."""
+        """The plan file / ``--format json`` body: deterministic, no secrets, no timestamps.
+        ``digest`` is :attr:`digest` (the changes, as a review names them); ``file_digest``
+        seals everything else in the file, the settings and the institution included."""
         body = {
             "format_version": FORMAT_VERSION,
             "target": dict(sorted(self.target.items())),
@@ -56,34 +63,45 @@ class Plan:
                           for kind, key in self.unmanaged],
             "post_apply": list(self.post_apply),
             "settings": dict(self.settings),
+            "digest": self.digest,
         }
-        return {**body, "digest": digest(body)}
+        return {**body, "file_digest": file_digest(body)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
         """Read a saved plan. A file of another format version, or one whose content does
-        not match its digest (edited after ``plan`` wrote it), is refused (exit 3)."""
+        not match its digests (edited after ``plan`` wrote it), is refused (exit 3)."""
         if data.get("format_version") != FORMAT_VERSION:
             raise ConfigError(f"plan file format_version {data.get('format_version')!r} is "
                               f"not {FORMAT_VERSION}; make the plan again with this version")
-        body = {k: v for k, v in data.items() if k != "digest"}
-        if data.get("digest") != digest(body):
-            raise ConfigError(f"the plan file's digest ({data.get('digest') or 'none'}) does "
-                              "not match its content: it was changed after `plan` wrote it; "
-                              "make the plan again")
+        body = {k: v for k, v in data.items() if k != "file_digest"}
+        if data.get("file_digest") != file_digest(body):
+            raise ConfigError(f"the plan file's file_digest ({data.get('file_digest') or 'none'})"
+                              " does not match its content: it was changed after `plan` wrote "
+                              "it; make the plan again")
         try:
             changes = changes_from(data["changes"])
             counts = {Kind(k): int(v) for k, v in data.get("live_counts", {}).items()}
             jobs = tuple(str(line) for line in data.get("post_apply", []))
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"plan file is damaged: {exc!r}") from exc
-        return cls(changes, (), counts, dict(data.get("target", {})), jobs,
+        plan = cls(changes, (), counts, dict(data.get("target", {})), jobs,
                    dict(data.get("settings") or {}))
+        if data.get("digest") != plan.digest:
+            raise ConfigError(f"the plan file's digest ({data.get('digest') or 'none'}) does "
+                              f"not match its changes ({plan.digest}): they were changed after "
+                              "`plan` wrote them; make the plan again")
+        return plan
 
 
-def digest(body: Mapping[str, Any]) -> str:
-    """``sha256:`` of the canonical JSON of a plan body (sorted keys, no spaces)."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def file_digest(body: Mapping[str, Any]) -> str:
+    """``sha256:`` of a plan file's body without its ``file_digest``."""
+    return _sha256(body)
+
+
+def _sha256(value: Any) -> str:
+    """``sha256:`` of the canonical JSON of ``value`` (sorted keys, no spaces)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from almasync.emulator import Emulator
 from almasync.errors import ExitCode
+from almasync.plan.plan import file_digest
 from tests.conftest import Almasync
 
 CHANGE = "locations:\n  MUSIC:\n    SCORES: {name: Scores and Parts, type: OPEN}\n"
@@ -69,7 +70,7 @@ def test_the_plan_file_records_its_settings_never_the_key(
                                            "prune:\n  locations: [MUSIC]\n"))
     data = json.loads(_plan_in(almasync, repo, monkeypatch).read_text())
     assert data["format_version"] == 2
-    assert data["digest"].startswith("sha256:")
+    assert data["digest"].startswith("sha256:") and data["file_digest"].startswith("sha256:")
     assert data["target"]["institution"] == "01DEMO_INST"
     assert data["settings"] == {
         "environment": {"name": "sandbox", "api_url": almasync.emu.base_url,
@@ -160,11 +161,21 @@ def test_an_edited_plan_file_is_refused(almasync: Almasync, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     plan = _plan_in(almasync, _repository(tmp_path, _settings(almasync.emu)), monkeypatch)
     data = json.loads(plan.read_text())
+    assert data["digest"].startswith("sha256:") and data["file_digest"].startswith("sha256:")
     data["settings"]["safety"] = {"max_updates": 100}
     plan.write_text(json.dumps(data))
     result = _apply(almasync)
     assert result.exit_code == ExitCode.INVALID_CONFIG
-    assert "digest" in result.stderr and "changed after `plan` wrote it" in result.stderr
+    assert "file_digest" in result.stderr and "changed after `plan` wrote it" in result.stderr
+    # Changes edited and the file sealed again: the changes no longer match the digest a
+    # review names.
+    data = json.loads(plan.read_text())
+    data["changes"][0]["after"]["name"] = "Something else"
+    data["file_digest"] = file_digest({k: v for k, v in data.items() if k != "file_digest"})
+    plan.write_text(json.dumps(data))
+    edited = _apply(almasync)
+    assert edited.exit_code == ExitCode.INVALID_CONFIG
+    assert "does not match its changes" in edited.stderr
     assert almasync.writes() == []
 
 

@@ -1,0 +1,1 @@
+"""Helpers for the shipped CI pipelines (the GitHub Action lives in ``action/``)."""

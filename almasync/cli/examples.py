@@ -1,0 +1,21 @@
+"""The example at the foot of each command's ``--help``, by command path."""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, str] = {
+    "": "almasync plan examples/config --emulator demo",
+    "validate": "almasync validate config/ --env sandbox",
+    "plan": "almasync plan config/ --env production --out plan.json\n"
+            "almasync plan config/ --target locations:MAIN/STACKS",
+    "drift": "almasync drift config/ --env production --include-unmanaged --junit drift.xml",
+    "apply": "almasync apply plan.json --auto-approve\n"
+             "almasync apply config/ --env sandbox",
+    "rollback": "almasync rollback config/.almasync/snapshots/20260101T120000Z-3f2a.json",
+    "export": "almasync export --env production --config config/ --out config/ --overwrite",
+    "schema": "almasync schema --out schemas/",
+    "jobs": "almasync jobs list --env sandbox",
+    "jobs list": "almasync jobs list --type SCHEDULED --env sandbox",
+    "jobs run": "almasync jobs run M26714670000011 --set 'New acquisitions 2026' --wait",
+    "jobs status": "almasync jobs status M26714670000011 1108569450000121",
+    "emulator": "almasync emulator --seed demo --port 8899",
+}
