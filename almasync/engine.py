@@ -106,7 +106,7 @@ def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Targe
         changes.extend(found)
         deleted = {c.key for c in found if c.action is Action.DELETE}
         strays.extend((kind, key) for key in unmanaged(desired.of(kind), live_kind)
-                      if key not in deleted)
+                      if key not in deleted and not handler.is_default(key, live_kind[key]))
     if targets:
         changes = [c for c in changes if any(t.admits(c.kind, c.key) for t in targets)]
     changes.sort(key=lambda c: order_key(c, rank(c.kind)))

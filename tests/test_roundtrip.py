@@ -1,4 +1,5 @@
-"""Export then plan is empty: the demo institution and a generated larger one, every kind."""
+"""Export then plan is empty and drift --include-unmanaged is clean: the demo institution and
+a generated larger one, every kind."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def _export_then_plan(runner: CliRunner, env: dict[str, str], out: Path) -> dict
         assert (out / f"{handler.kind.config_key}.yaml").is_file()
     planned = runner.invoke(cli, ["plan", str(out), "--format", "json"], env=env)
     assert planned.exit_code == 0, planned.stderr
+    # What export leaves out as Alma's defaults, drift does not call unmanaged.
+    drift = runner.invoke(cli, ["drift", str(out), "--include-unmanaged"], env=env)
+    assert drift.exit_code == 0, drift.stdout
+    assert "No changes. The configuration matches Alma." in drift.stdout
     result: dict[str, object] = json.loads(planned.stdout)
     return result
 

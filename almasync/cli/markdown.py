@@ -272,7 +272,9 @@ def plan_markdown(plan: Plan, title: str = "almasync plan", *,
     deletes = plan.of(Action.DELETE)
     others = [c for c in plan.changes if c.action is not Action.DELETE]
     head = [_summary(plan, title), ""]
-    if plan.empty:
+    if plan.empty and plan.unmanaged:
+        head += ["No changes to declared resources.", ""]
+    elif plan.empty:
         head += ["No changes. The configuration matches Alma.", ""]
     full = "\n".join([*head, *_destructive(deletes, detail=True), *_sections(others),
                       *_footer(plan)]) + "\n"

@@ -8,30 +8,30 @@ from pathlib import Path
 
 import click
 
-from almasync import engine, jobs, snapshot
-from almasync.cli import progress, render
+from almasync import consortium, engine, jobs, snapshot
+from almasync.cli import many, progress, render
 from almasync.cli.applying import ApplyRun, blocked
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
 from almasync.cli.jobs_cmds import echo_post_apply_plan
-from almasync.cli.options import config_dir, output_format, target
+from almasync.cli.options import F, config_dir, output_format, target
 from almasync.cli.saved_plan import SavedPlan, echo_settings, open_saved
 from almasync.cli.terminal import note, use_colour
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
-from almasync.errors import ConfigError, ExitCode, StalePlanError
+from almasync.errors import ConfigError, ExitCode, StalePlanError, UsageError
 from almasync.identity import check_environment_type, check_institution
 from almasync.plan import recorded
 from almasync.plan.plan import Plan
 
 
 def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = False,
-               targets: tuple[str, ...] = (), info: dict[str, str | None] | None = None
-               ) -> Plan:
+               targets: tuple[str, ...] = (), info: dict[str, str | None] | None = None,
+               progress_shown: bool = True) -> Plan:
     parsed = [engine.Target.parse(t) for t in targets]
     only = {t.kind for t in parsed} or None
     identity = engine.identify(conn.client)
-    with progress.reading() as on_kind:
+    with progress.reading(shown=progress_shown) as on_kind:
         live = engine.read_live(conn.client, desired, everything=everything, only=only,
                                 on_kind=on_kind)
     warn_unmatched(parsed, desired, live)
@@ -73,6 +73,22 @@ def guard_environment(conn: Connection, plan: Plan) -> None:
                            consequence="this plan was read from the wrong institution")
 
 
+def _several_envs(fn: F) -> F:
+    return click.option("--all-envs", is_flag=True,
+                        help="Every environment in almasync.yaml, concurrently.")(fn)
+
+
+def _envs(directory: Path, env_name: str | None, all_envs: bool,
+          emulator: str | None) -> list[str]:
+    """The environments a plan or drift runs against (none: ALMA_API_URL or --emulator)."""
+    declared = list(load_settings(directory).environments) if all_envs else []
+    envs = consortium.env_names(env_name, all_envs, declared)
+    if len(envs) > 1 and emulator:
+        raise UsageError("--emulator runs against one emulated institution; leave out "
+                         "--all-envs or name one environment")
+    return envs
+
+
 @click.command()
 @config_dir
 @click.option("--env", "env_name", metavar="NAME",
@@ -94,9 +110,19 @@ def validate(directory: Path, env_name: str | None) -> int:
               help="Exit 2 when there are changes, 0 when there are none.")
 @click.option("--target", "targets", multiple=True, metavar="KIND[:KEY]",
               help="Only this kind, or one resource of it (repeatable).")
+@_several_envs
 def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path | None,
-         fmt: str, detailed_exitcode: bool, targets: tuple[str, ...]) -> int:
-    """Show what apply would change. Read-only: sends nothing but GET."""
+         fmt: str, detailed_exitcode: bool, targets: tuple[str, ...], all_envs: bool) -> int:
+    """Show what apply would change. Read-only: sends nothing but GET.
+
+    With several environments (--env a,b or --all-envs) each is planned concurrently, with
+    its own overlay, rate limit and safety rules, in one report; the exit code is the worst.
+    """
+    envs = _envs(directory, env_name, all_envs, emulator)
+    if len(envs) > 1:
+        return many.run(directory, envs, _make_plan, fmt=fmt, targets=targets, out=out,
+                        detailed_exitcode=detailed_exitcode)
+    env_name = envs[0] if envs else None
     desired = load_config(directory, env_name)
     post_apply = jobs.describe_post_apply(desired.settings.post_apply)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
@@ -128,9 +154,18 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
               help="Also report live resources that no file declares.")
 @click.option("--junit", "junit_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report as JUnit XML to this file (for CI dashboards).")
+@_several_envs
 def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
-          include_unmanaged: bool, junit_out: Path | None) -> int:
-    """Report what differs between the files and Alma (exit 2 when anything does)."""
+          include_unmanaged: bool, junit_out: Path | None, all_envs: bool) -> int:
+    """Report what differs between the files and Alma (exit 2 when anything does).
+
+    Several environments (--env a,b or --all-envs) are checked concurrently, in one report.
+    """
+    envs = _envs(directory, env_name, all_envs, emulator)
+    if len(envs) > 1:
+        return many.run(directory, envs, _make_plan, fmt=fmt, drift=True,
+                        everything=include_unmanaged, junit_out=junit_out)
+    env_name = envs[0] if envs else None
     desired = load_config(directory, env_name)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, everything=include_unmanaged)

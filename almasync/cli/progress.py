@@ -25,10 +25,11 @@ def _console() -> Console | None:
 
 
 @contextmanager
-def reading() -> Iterator[Callable[[Kind], None]]:
+def reading(shown: bool = True) -> Iterator[Callable[[Kind], None]]:
     """Yield the ``on_kind`` callback of ``engine.read_live``: a spinner naming the kind
-    being read, gone when reading ends."""
-    console = _console()
+    being read, gone when reading ends (none when not ``shown``, as when several
+    institutions are read at once)."""
+    console = _console() if shown else None
     if console is None:
         yield lambda kind: None
         return

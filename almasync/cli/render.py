@@ -71,7 +71,11 @@ def plan_text(plan: Plan, *, colour: bool = False, verb: str = "plan") -> str:
         head = f"{change.action.symbol} {change.name}"
         lines.append(click.style(head, fg=_COLOURS[change.action]) if colour else head)
         lines.extend(f"    {line}" for line in _detail(change))
-    if not plan.changes:
+    if not plan.changes and verb == "drift" and plan.unmanaged:
+        # The text never says "matches" when drift exits 2 for what it lists below.
+        lines.append("No changes to declared resources, but Alma holds "
+                     f"{len(plan.unmanaged)} that no file declares (listed below).")
+    elif not plan.changes:
         lines.append("No changes. The configuration matches Alma.")
     lines += ["", summary_line(plan)]
     if verb == "plan":

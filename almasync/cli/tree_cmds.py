@@ -97,12 +97,16 @@ def export(out_dir: Path, kind_names: tuple[str, ...], overwrite: bool, config_d
     outputs: dict[Path, str] = {}
     for kind in kinds:
         handler = HANDLERS[kind]
-        resources = {key: Resource(kind, key, fields) for key, fields in live[kind].items()}
+        # What Alma ships unchanged is left out; drift does not call it unmanaged either.
+        resources = {key: Resource(kind, key, fields) for key, fields in live[kind].items()
+                     if not handler.is_default(key, fields)}
         outputs[yaml_files[kind]] = modeline() + dump_yaml(
             {kind.config_key: handler.export(resources)})
         for relative, text in handler.export_files(resources).items():
             outputs[out_dir / relative] = text
-        note(f"{yaml_files[kind]}: {len(resources)} {kind.value} resources")
+        skipped = len(live[kind]) - len(resources)
+        left_out = f" ({skipped} left out as Alma's defaults)" if skipped else ""
+        note(f"{yaml_files[kind]}: {len(resources)} {kind.value} resources{left_out}")
     clashes = [str(p) for p in outputs if p.exists() and p not in yaml_files.values()]
     if clashes and not overwrite:
         raise UsageError(f"{', '.join(clashes[:5])} already exist; pass --overwrite to "

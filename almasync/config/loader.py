@@ -15,6 +15,7 @@ from almasync.config.yamlread import NodePath, YamlDoc, YamlSyntaxError, read_ya
 from almasync.errors import ConfigError, Mark, Problem
 from almasync.kinds import BY_CONFIG_KEY, HANDLERS
 from almasync.kinds.base import Declared
+from almasync.kinds.letter_config import double_labels
 from almasync.model import Key, Kind, Resource
 
 
@@ -92,6 +93,7 @@ def load_config(root: Path, env: str | None = None) -> DesiredState:
     collector.validate()
     for kind, resources in collector.found.items():
         collector.problems.extend(HANDLERS[kind].check(resources))
+    collector.problems.extend(double_labels(collector.found))
     if collector.problems:
         raise ConfigError(collector.problems)
     return DesiredState(root, settings or Settings(), collector.found, tuple(files))

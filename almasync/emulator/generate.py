@@ -27,6 +27,8 @@ _WORDS = (
 _WEEKDAYS = {
     "type": "WEEK",
     "day": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
+    "from_date": "2026-01-01",
+    "to_date": "2028-12-31",
     "from_hour": "08:00",
     "to_hour": "20:00",
     "status": "OPEN",
@@ -184,7 +186,8 @@ def _letters(count: int) -> dict[str, Any]:
         "<html><body><p>@@header@@ {n}</p></body></html></xsl:template>\n</xsl:stylesheet>\n"
     )
     return {
-        f"GeneratedLetter{n:04d}": {
+        # Alma's component codes end in .xsl.
+        f"GeneratedLetter{n:04d}" + (".xsl" if n % 10 == 0 else ""): {
             "name": f"Generated letter {n}",
             "description": f"Letter number {n}",
             "type": "COMPONENT" if n % 10 == 0 else "LETTER",

@@ -31,6 +31,12 @@ def vbool(value: bool, table: Mapping[bool, str]) -> JsonDict:
     return {"value": value, "desc": table[value]}
 
 
+def vbool_text(value: bool, table: Mapping[bool, str]) -> JsonDict:
+    """A boolean as the string ``"true"|"false"`` in ``{"value", "desc"}``, the way Alma
+    sends letter flags (FACTS section 8)."""
+    return {"value": bool_text(value), "desc": table[value]}
+
+
 def vlink(value: str, link: str) -> JsonDict:
     return {"value": value, "link": link}
 

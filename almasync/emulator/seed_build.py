@@ -9,7 +9,7 @@ from typing import Any
 
 from almasync.emulator import labels
 from almasync.emulator.errors import AlmaError
-from almasync.emulator.handlers.hours import parse_entry
+from almasync.emulator.handlers.hours import parse_entries
 from almasync.emulator.handlers.libraries import parse_location
 from almasync.emulator.handlers.license_terms import parse_term
 from almasync.emulator.handlers.profiles import parse_profile
@@ -104,6 +104,10 @@ def _institution(store: Store, data: dict[str, Any]) -> None:
     env = text(inst.get("environment_type")) or "SANDBOX"
     if env not in labels.ENVIRONMENT_TYPES:
         raise SeedError(f"institution.environment_type: {env!r} is not SANDBOX or PRODUCTION")
+    window = inst.get("reminder_window_days")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int)
+                               or window < 0):
+        raise SeedError("institution.reminder_window_days: a number of days (0 or more)")
     store.institution = {**inst, "code": text(inst["code"]), "environment_type": env}
     store.institution.setdefault("name", store.institution["code"])
     for key in ("fulfillment_units", "remote_storages", "campuses"):
@@ -205,6 +209,9 @@ def _letters(store: Store, data: dict[str, Any]) -> None:
             kind = text(letter.get("type")) or "LETTER"
             if kind not in ("LETTER", "COMPONENT"):
                 raise SeedError(f"letters.{code}.type: {kind!r} is not LETTER or COMPONENT")
+            if kind == "COMPONENT" and not str(code).endswith(".xsl"):
+                raise SeedError(f"letters.{code}: a component's code ends in .xsl in Alma "
+                                f"(e.g. header.xsl); write {code}.xsl")
             store.letters[code] = {
                 **letter,
                 "code": code,
@@ -212,6 +219,7 @@ def _letters(store: Store, data: dict[str, Any]) -> None:
                 "xsl": xsl,
                 "default_xsl": default_xsl,
                 "customized": bool(letter.get("customized", xsl != default_xsl)),
+                "listed_twice": bool(letter.get("listed_twice", False)),
                 "default_channel": text(letter.get("channel")) or "EMAIL",
             }
 
@@ -320,7 +328,19 @@ def _open_hours(store: Store, data: dict[str, Any]) -> None:
         with at(f"open_hours.{scope}"):
             if not store.scope_exists(scope):
                 raise SeedError(f"open_hours.{scope}: not the institution or a library")
-            store.open_hours[scope] = [parse_entry(e) for e in entries or []]
+            store.open_hours[scope] = parse_entries(_one_per_day(entries or []))
+
+
+def _one_per_day(entries: list[Any]) -> list[Any]:
+    """Seed shorthand: a WEEK entry with a list of days stands for one entry per day."""
+    out: list[Any] = []
+    for entry in entries:
+        days = entry.get("day") if isinstance(entry, dict) else None
+        if isinstance(days, list) and len(days) > 1:
+            out.extend({**entry, "day": day} for day in days)
+        else:
+            out.append(entry)
+    return out
 
 
 def _relations(store: Store, data: dict[str, Any]) -> None:

@@ -38,6 +38,9 @@ class Store:
     jobs: dict[str, Record] = field(default_factory=dict)
     job_instances: dict[str, Record] = field(default_factory=dict)
     open_hours: dict[str, list[Record]] = field(default_factory=dict)
+    #: The type code open-hours events are served and accepted under (FACTS 8 has not seen
+    #: Alma's code); stored event entries have type ``EVENT`` whatever this is.
+    open_hours_event_type: str = "EVENT"
     relations: dict[str, list[Record]] = field(default_factory=dict)
     deposit_profiles: dict[str, Record] = field(default_factory=dict)
     import_profiles: dict[str, Record] = field(default_factory=dict)

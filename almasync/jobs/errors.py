@@ -11,6 +11,12 @@ from __future__ import annotations
 from almasync.errors import AlmaError, AlmasyncError, AlmaUnavailable, ExitCode
 
 THRESHOLD_CODES = frozenset({"402222", "402223"})
+#: Alma's two limits on starting jobs through the API. The spec lists both codes as
+#: "execution threshold reached" without saying which code is which limit, so messages
+#: name both limits and never pair a code with one of them.
+LIMITS = ("Alma starts a job through the API only while at most 3 jobs started through "
+          "the API are running and the job was started at most 5 times in the past hour; "
+          "it does not say which of the two was reached")
 
 UNKNOWN_JOB_CODES = frozenset({"402215", "402216"})
 UNKNOWN_INSTANCE_CODE = "402218"
@@ -87,23 +93,17 @@ class ThresholdReached(AlmasyncError):
         self.job_id = job_id
         self.alma = error
         self.waited = waited
-        if error.code == "402222":
-            why = "3 jobs started through the API are already running, the most Alma allows"
-        else:
-            why = f"job {job_id} was started 5 times in the last hour, the most Alma allows"
         after = (f" Still refused after waiting {waited:.0f} s for a slot."
                  if waited is not None
                  else " Try again later, or let `almasync jobs run --wait-for-slot` wait "
                       "for a free slot.")
-        super().__init__(f"Alma refused to start job {job_id}: {why} ({_alma_detail(error)})."
-                         f" Nothing was started.{after}")
+        super().__init__(f"Alma refused to start job {job_id}: execution threshold reached "
+                         f"({_alma_detail(error)}). {LIMITS}. Nothing was started.{after}")
 
     @property
     def reason(self) -> str:
         """Short text for progress lines."""
-        if self.alma.code == "402222":
-            return "3 API-started jobs are running (402222)"
-        return f"{self.job_id} started 5 times in the last hour (402223)"
+        return f"execution threshold reached ({self.alma.code})"
 
 
 class SubmitOutcomeUnknown(AlmaUnavailable):

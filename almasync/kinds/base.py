@@ -104,6 +104,12 @@ class KindHandler(ABC):
         """The config subtree declaring ``resources`` (inverse of :meth:`declared`)."""
         raise NotImplementedError
 
+    def is_default(self, key: Key, live: Fields) -> bool:
+        """Whether a live resource is as Alma ships it (e.g. an uncustomised letter). Export
+        leaves such resources out, and ``drift --include-unmanaged`` does not list them when
+        no file declares them: the one rule keeps the two in agreement."""
+        return False
+
     # -- comparison ----------------------------------------------------------------------
 
     def comparable(self, desired: Fields, live: Fields | None) -> tuple[Fields, Fields]:

@@ -364,12 +364,16 @@ class LetterHandler(KindHandler):
 
     # -- export --------------------------------------------------------------------------
 
-    @staticmethod
-    def exported(resources: Mapping[Key, Resource]) -> list[Key]:
+    def is_default(self, key: Key, live: Fields) -> bool:
+        """A letter or component as Alma ships it: template not customised and not
+        disabled. Export leaves it out and drift does not list it as unmanaged."""
+        return not live.get("customized") and live.get("enabled") is not False
+
+    def exported(self, resources: Mapping[Key, Resource]) -> list[Key]:
         """What export writes: letters that differ from what Alma ships, i.e. customized
         templates and disabled letters."""
         return sorted(key for key, r in resources.items()
-                      if r.fields.get("customized") or r.fields.get("enabled") is False)
+                      if not self.is_default(key, r.fields))
 
     def export(self, resources: Mapping[Key, Resource]) -> Any:
         tree: dict[str, dict[str, Any]] = {}
@@ -391,4 +395,8 @@ class LetterHandler(KindHandler):
 
 def xsl_file_name(code: str) -> str:
     """Where export puts a letter's template, relative to the YAML file."""
-    return f"{EXPORT_FOLDER}/{_UNSAFE.sub('_', code).lstrip('.') or '_'}.xsl"
+    # Component codes end in .xsl (header.xsl); they get a folder of their own, so a letter
+    # "header" and a component "header.xsl" never share a file.
+    folder = f"{EXPORT_FOLDER}/components" if code.endswith(".xsl") else EXPORT_FOLDER
+    stem = _UNSAFE.sub("_", code.removesuffix(".xsl")).lstrip(".") or "_"
+    return f"{folder}/{stem}.xsl"

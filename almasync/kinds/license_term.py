@@ -5,6 +5,9 @@ with POST, replaces the whole term on PUT (omitted fields fall back to defaults)
 with DELETE; not-found is HTTP 400 with code ``403400``. Empty ``{"value": null}`` objects
 make Alma fail with a server error, so they are stripped from every body sent. Deletes happen
 only inside ``prune: license_terms`` (``true``, or a list of term codes).
+
+Only ``code`` and ``name`` are evidenced (FACTS section 8); ``description``, ``type`` and
+``value_type`` are unverified guesses, so every write carries back whatever else Alma holds.
 """
 
 from __future__ import annotations

@@ -7,14 +7,17 @@ on what a person would: the record it is about, its type and its text. ``status`
 written back whole to the reminder's id.
 
 Alma's list pages by 10 and, unless told otherwise, shows only reminders dated today; every
-read here passes an explicit date window and pages by 100. The prune scope of a reminder is
-its entity (``BIB_MMS/991234``): almasync owns the reminders of the records the files mention,
-never those of other records.
+read here passes an explicit date window (``from``/``to``, 1900-01-01..2999-12-31 unless
+``ALMASYNC_REMINDER_WINDOW`` narrows it) and pages by 100. Whether Alma accepts so wide a
+window is not known; when it refuses, the error names the parameters and what to try. The
+prune scope of a reminder is its entity (``BIB_MMS/991234``): almasync owns the reminders
+of the records the files mention, never those of other records.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
@@ -23,7 +26,14 @@ from pydantic import Field, field_validator
 
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, Problem
+from almasync.errors import (
+    AlmaAuthError,
+    AlmaError,
+    AlmaQuotaError,
+    AlmasyncError,
+    ConfigError,
+    Problem,
+)
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery
 from almasync.kinds.references import References
 from almasync.kinds.wire import plain_date, strip_output_only, unwrap, wrap
@@ -36,6 +46,10 @@ PATH = "/conf/reminders"
 ENTITY_TYPES = ("BIB_MMS",)
 #: The date window of every list read; Alma's default window is today only.
 WINDOW = ("1900-01-01", "2999-12-31")
+#: ``FROM..TO``: a narrower window, for an institution whose Alma refuses the default one.
+WINDOW_ENV = "ALMASYNC_REMINDER_WINDOW"
+#: Alma's codes for a query parameter it refuses (invalid, missing, not allowed).
+PARAMETER_REFUSED = frozenset({"40166410", "40166411", "40166413", "401664"})
 #: Up to this many entities, one filtered read per entity is cheaper than reading them all.
 ENTITY_READS = 20
 IDENTITY = ("entity_type", "entity_id", "type", "text")
@@ -74,12 +88,30 @@ class ReminderFields(FieldsModel):
 
 
 
+def window() -> tuple[str, str]:
+    """The date window of every list read: :data:`WINDOW`, or ``ALMASYNC_REMINDER_WINDOW``."""
+    text = os.environ.get(WINDOW_ENV, "").strip()
+    if not text:
+        return WINDOW
+    start, sep, end = text.partition("..")
+    try:
+        chosen = plain_date(start.strip()), plain_date(end.strip())
+    except ValueError:
+        chosen = ("", "")
+    if not sep or not chosen[0] or chosen[0] > chosen[1]:
+        raise ConfigError(f"{WINDOW_ENV}={text!r} is not a date window; write it as "
+                          "FROM..TO, e.g. 2000-01-01..2099-12-31")
+    return chosen
+
+
 def valid_date(value: str) -> str:
-    """``2026-12-01`` or Alma's ``2026-12-01Z`` -> ``2026-12-01``; ValueError otherwise."""
+    """``2026-12-01`` or Alma's ``2026-12-01Z`` -> ``2026-12-01``; ValueError otherwise.
+    A date outside the read window is refused: almasync could never see it live."""
     plain = plain_date(value)
-    if not WINDOW[0] <= plain <= WINDOW[1]:
-        raise ValueError(f"expected a date as YYYY-MM-DD between {WINDOW[0]} and "
-                         f"{WINDOW[1]}")
+    start, end = window()
+    if not start <= plain <= end:
+        narrowed = f" (the reminders window {WINDOW_ENV})" if (start, end) != WINDOW else ""
+        raise ValueError(f"expected a date as YYYY-MM-DD between {start} and {end}{narrowed}")
     return plain
 
 
@@ -108,21 +140,46 @@ def normalise(entry: Mapping[str, Any]) -> tuple[Key, dict[str, Any]]:
 
 
 def _params(entity_type: str, entity_id: str | None = None) -> dict[str, str]:
-    params = {"entity_type": entity_type, "from": WINDOW[0], "to": WINDOW[1]}
+    start, end = window()
+    params = {"entity_type": entity_type, "from": start, "to": end}
     if entity_id is not None:
         params["entity_id"] = entity_id
     return params
 
 
+class WindowRefused(AlmasyncError):
+    """Alma refused the date window of a reminders list read."""
+
+
+def _read(client: AlmaClient, params: dict[str, str]) -> list[dict[str, Any]]:
+    """One filtered list, all pages; a refused parameter becomes an error that names the
+    date window almasync sent and what to try."""
+    try:
+        return client.get_list(PATH, "reminder", params, paged=True)
+    except (AlmaAuthError, AlmaQuotaError):
+        raise
+    except AlmaError as exc:
+        if exc.status != 400 or exc.code not in PARAMETER_REFUSED:
+            raise
+        sent = f"from={params['from']}&to={params['to']}"
+        raise WindowRefused(
+            f"Alma refused the reminders list GET {PATH}?{sent} with error {exc.code}: "
+            f"{exc.alma_message}. almasync sends the query parameters `from` and `to` (the "
+            "reminder date window) so that it sees reminders of every date, since Alma's "
+            "default is today only; whether Alma accepts a window this wide is not known. "
+            f"Try a narrower window that still holds every reminder date of the records "
+            f"your files mention, e.g. {WINDOW_ENV}=2000-01-01..2099-12-31; almasync does "
+            "not see reminders dated outside it (see docs/config/reminders.md)") from exc
+
+
 def read_entity(client: AlmaClient, entity: Entity) -> list[dict[str, Any]]:
     """Every reminder of one record (all dates, all pages)."""
-    return client.get_list(PATH, "reminder", _params(*entity), paged=True)
+    return _read(client, _params(*entity))
 
 
 def read_all(client: AlmaClient, entity_types: Iterable[str]) -> list[dict[str, Any]]:
     """Every reminder of the institution of the given entity types (all dates, all pages)."""
-    return [entry for et in sorted(set(entity_types))
-            for entry in client.get_list(PATH, "reminder", _params(et), paged=True)]
+    return [entry for et in sorted(set(entity_types)) for entry in _read(client, _params(et))]
 
 
 def by_identity(entries: Iterable[Mapping[str, Any]]) -> dict[Key, dict[str, Any]]:

@@ -63,7 +63,7 @@ def _alter_reminder(store: Store) -> None:
 
 
 def _alter_open_hours(store: Store) -> None:
-    _row(store.open_hours["MAIN"], desc="Friday and Saturday")["to_hour"] = "19:00"
+    _row(store.open_hours["MAIN"], day="FRIDAY")["to_hour"] = "19:00"
 
 
 def _alter_set(store: Store) -> None:
@@ -104,7 +104,7 @@ CASES = [
     Case(Kind.LICENSE_TERM, "license_term ARCHIVE", "description", _alter_license_term),
     Case(Kind.REMINDER, "reminder BIB_MMS/991234/GENERAL/Check renewal", "status",
          _alter_reminder),
-    Case(Kind.OPEN_HOURS, "open_hours MAIN", "open_hour[WEEK FRI,SAT].to_hour",
+    Case(Kind.OPEN_HOURS, "open_hours MAIN", "open_hour[WEEK FRIDAY].to_hour",
          _alter_open_hours),
     Case(Kind.SET, "set Missing items", "description", _alter_set),
     Case(Kind.INTEGRATION_PROFILE, "integration_profile SIS_SYNC", "description",

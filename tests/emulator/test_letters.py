@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from tests.emulator.conftest import Api, assert_error
+from almasync.emulator.seed import builtin_seed
+from tests.emulator.conftest import Api, EmulatorFactory, assert_error
 
 LETTER = "/conf/letters/FulfillmentActivityLetter"
 XML = {"Content-Type": "application/xml"}
@@ -20,16 +21,17 @@ def test_letter_list_has_no_xsl(api: Api) -> None:
     ]
     assert all("xsl" not in letter for letter in letters)
     components = api.get("/conf/letters", params={"type": "COMPONENT"}).json()["letter"]
-    assert [c["code"] for c in components] == ["header", "footer"]
+    assert [c["code"] for c in components] == ["header.xsl", "footer.xsl"]
     assert_error(api.get("/conf/letters", params={"type": "OTHER"}), 400, "40166410")
 
 
 def test_letter_get_has_xsl_and_wrapped_booleans(api: Api) -> None:
     letter = api.get(LETTER).json()
     assert isinstance(letter["xsl"], str) and "<xsl:stylesheet" in letter["xsl"]
-    assert letter["enabled"] == {"value": True, "desc": "Yes"}
-    assert letter["customized"] == {"value": False, "desc": "No"}
-    assert letter["patron_facing"] == {"value": True, "desc": "Yes"}
+    # Alma sends letter flags as strings (FACTS section 8).
+    assert letter["enabled"] == {"value": "true", "desc": "Yes"}
+    assert letter["customized"] == {"value": "false", "desc": "No"}
+    assert letter["patron_facing"] == {"value": "true", "desc": "Yes"}
     assert letter["labels"] == {
         "value": "FulfillmentActivityLetter",
         "link": api.url("/conf/code-tables/FulfillmentActivityLetter"),
@@ -66,8 +68,8 @@ def test_letter_put_xml_answers_json(api: Api) -> None:
     after = api.get(LETTER).json()
     assert after == response.json()
     assert after["xsl"] == xsl
-    assert after["enabled"] == {"value": False, "desc": "No"}
-    assert after["customized"] == {"value": True, "desc": "Yes"}
+    assert after["enabled"] == {"value": "false", "desc": "No"}
+    assert after["customized"] == {"value": "true", "desc": "Yes"}
     assert after["description"] == before["description"]
 
 
@@ -81,10 +83,10 @@ def test_letter_put_with_cdata_and_xml_answer(api: Api) -> None:
 
 def test_letter_put_replaces_whole_letter(api: Api) -> None:
     customized = "/conf/letters/LoanStatusNoticeLetter"
-    assert api.get(customized).json()["customized"]["value"] is True
+    assert api.get(customized).json()["customized"]["value"] == "true"
     response = api.put(customized, data="<letter><enabled>true</enabled></letter>", headers=XML)
     assert response.status_code == 200
-    assert response.json()["customized"] == {"value": False, "desc": "No"}
+    assert response.json()["customized"] == {"value": "false", "desc": "No"}
     assert "@@due_date@@" not in response.json()["xsl"]
 
 
@@ -97,3 +99,14 @@ def test_letter_put_errors(api: Api) -> None:
 def test_letter_put_rejects_xml_bombs(api: Api) -> None:
     bomb = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa">]><letter><xsl>&a;</xsl></letter>'
     assert_error(api.put(LETTER, data=bomb, headers=XML), 400, "402119")
+
+
+def test_a_letter_listed_twice(make_emulator: EmulatorFactory) -> None:
+    """Alma's list may name a letter twice (FACTS section 8); a seed can ask for that."""
+    seed = builtin_seed("demo")
+    seed["letters"]["LoanStatusNoticeLetter"]["listed_twice"] = True
+    api = Api(make_emulator(seed))
+    body = api.get("/conf/letters").json()
+    codes = [letter["code"] for letter in body["letter"]]
+    assert codes.count("LoanStatusNoticeLetter") == 2 and len(codes) == 4
+    assert body["total_record_count"] == 4

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from almasync.emulator.seed import builtin_seed
 from tests.emulator.conftest import Api, assert_error
 
 
@@ -122,6 +123,19 @@ def test_reminder_filters_order_and_paging(api: Api) -> None:
     assert_error(api.get("/conf/reminders", params={"order_by": "text"}), 400, "40166410")
     assert_error(api.get("/conf/reminders", params={"type": "NOPE"}), 400, "40166410")
     assert_error(api.get("/conf/reminders", params={"from": "01/01/2026"}), 400, "40166410")
+
+
+def test_a_seed_may_refuse_wide_reminder_windows(make_emulator: Any) -> None:
+    """Whether Alma takes 1900..2999 is unknown; institution.reminder_window_days refuses
+    windows wider than that many days."""
+    seed = builtin_seed("demo")
+    seed["institution"]["reminder_window_days"] = 400
+    api = Api(make_emulator(seed))
+    wide = api.get("/conf/reminders", params={"from": "1900-01-01", "to": "2999-12-31"})
+    assert_error(wide, 400, "40166410")
+    assert "at most 400 days" in wide.text
+    narrow = api.get("/conf/reminders", params={"from": "2026-01-01", "to": "2026-12-31"})
+    assert narrow.json()["total_record_count"] == 2
 
 
 def _pair(entry: dict[str, Any]) -> tuple[str, str]:

@@ -158,6 +158,10 @@ def test_yaml_and_json_seed_files(tmp_path: Path, make_emulator: EmulatorFactory
             "Multiple default codes",
         ),
         ("institution: {code: X}\njobs: [{id: Q1, type: MANUAL}]", "jobs[0].id"),
+        (
+            "institution: {code: X}\nletters: {header: {type: COMPONENT}}",
+            "letters.header: a component's code ends in .xsl",
+        ),
     ],
 )
 def test_bad_seed_files_are_reported(tmp_path: Path, content: str, message: str) -> None:

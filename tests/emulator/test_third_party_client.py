@@ -71,12 +71,12 @@ def test_letters_xml_update(emu: Emulator) -> None:
         letters = await client.config.letters.get_letters()
         assert len(letters.letter) == 3
         components = await client.config.letters.get_components()
-        assert [c.code for c in components.letter] == ["header", "footer"]
+        assert [c.code for c in components.letter] == ["header.xsl", "footer.xsl"]
         letter = await client.config.letters.get_letter("GeneralMessageEmailLetter")
         assert "<xsl:stylesheet" in letter.xsl
         xml = "<letter><code>GeneralMessageEmailLetter</code><enabled>true</enabled></letter>"
         updated = await client.config.letters.update_letter("GeneralMessageEmailLetter", xml)
-        assert updated.enabled.value is True
+        assert updated.enabled.value == "true"  # Alma sends letter flags as strings
 
     _run(emu, scenario)
 

@@ -113,3 +113,23 @@ def test_plan_env_applies_the_environment_guard(almasync: Almasync, config: Any,
         in result.stderr
     assert "read from the wrong institution" in result.stderr
     assert json.loads(out.read_text())["target"]["institution"] == "01DEMO_INST"
+
+
+def test_the_environment_guard_holds_for_each_of_several_environments(
+        almasync: Almasync, config: Any, tmp_path: Any) -> None:
+    base = almasync.emu.base_url
+    root = config({"l.yaml": SAME, "almasync.yaml":
+                   f"environments:\n  sandbox:\n    api_url: {base}\n"
+                   "    api_key_env: KEY\n    environment_type: SANDBOX\n"
+                   f"  production:\n    api_url: {base}\n"
+                   "    api_key_env: KEY\n    environment_type: PRODUCTION\n"})
+    out = tmp_path / "plan-{env}.json"
+    result = almasync("plan", str(root), "--env", "sandbox,production", "--out", str(out),
+                      env={"KEY": almasync.key})
+    assert result.exit_code == ExitCode.BLOCKED
+    assert "production: the settings declare environment_type PRODUCTION but institution " \
+        "01DEMO_INST reports SANDBOX" in result.stderr
+    assert "sandbox: the settings" not in result.stderr
+    saved = json.loads((tmp_path / "plan-sandbox.json").read_text())
+    assert saved["settings"]["environment"]["name"] == "sandbox"
+    assert saved["target"]["institution"] == "01DEMO_INST"

@@ -7,11 +7,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import requests
+from click.testing import CliRunner
+
 from almasync import engine
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
 from almasync.config.settings import Settings
 from almasync.config.yamlread import dump_yaml
+from almasync.emulator import Emulator
+from almasync.emulator.seed import builtin_seed
 from almasync.errors import ExitCode
 from almasync.kinds.letter import LetterHandler, letter_xml, xsl_file_name
 from almasync.model import Kind, Resource
@@ -214,8 +219,11 @@ def test_prune_never_deletes_letters(almasync: Almasync, config: Any) -> None:
     root = config(files)
     assert almasync.plan_json(root)["changes"] == []
     drift = almasync("drift", str(root), "--include-unmanaged")
-    assert "? letter FulfillmentActivityLetter" in drift.stdout
+    assert drift.exit_code == ExitCode.CHANGES
+    assert "? letter LoanStatusNoticeLetter" in drift.stdout  # customised, not declared
+    assert "? letter FulfillmentActivityLetter" not in drift.stdout  # as Alma ships it
     assert "- letter" not in drift.stdout
+    assert "matches Alma" not in drift.stdout
     assert {r.method for r in almasync.emu.requests} == {"GET"}
 
 
@@ -274,3 +282,82 @@ def test_schema_and_example(almasync: Almasync, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     changes = json.loads(result.stdout)["changes"]
     assert {c["key"] for c in changes} >= {CODE, "GeneralMessageEmailLetter"}
+
+
+def test_export_then_drift_including_unmanaged_is_clean(almasync: Almasync,
+                                                        tmp_path: Path) -> None:
+    """What export leaves out as Alma's defaults (uncustomised letters, the header and
+    footer components) drift does not call unmanaged; its text agrees with its exit code."""
+    out = tmp_path / "out"
+    exported = almasync("export", "--out", str(out))
+    assert exported.exit_code == 0, exported.stderr
+    assert "3 left out as Alma's defaults" in exported.stderr
+    drift = almasync("drift", str(out), "--include-unmanaged")
+    assert drift.exit_code == ExitCode.OK, drift.stdout
+    assert "No changes. The configuration matches Alma." in drift.stdout
+    assert "Unmanaged" not in drift.stdout
+    tree = (out / "letters.yaml").read_text()
+    assert "labels" not in tree  # export writes labels once: under code_tables
+    assert f"{CODE}:" in (out / "code_tables.yaml").read_text()
+
+
+def test_drift_text_never_says_matches_when_it_exits_2(almasync: Almasync,
+                                                       config: Any) -> None:
+    root = config({"l.yaml": "letters:\n  GeneralMessageEmailLetter:\n    enabled: false\n"})
+    for fmt in ("text", "markdown"):
+        drift = almasync("drift", str(root), "--include-unmanaged", "--format", fmt)
+        assert drift.exit_code == ExitCode.CHANGES
+        assert "matches Alma" not in drift.stdout
+        assert "No changes." not in drift.stdout
+        assert "No changes to declared resources" in drift.stdout
+
+
+def test_labels_declared_twice_is_a_validate_error_naming_both(almasync: Almasync,
+                                                               config: Any) -> None:
+    root = config({
+        "letters.yaml": f"letters:\n  {CODE}:\n    labels:\n      header: Activity\n",
+        "tables.yaml": (f"code_tables:\n  {CODE}:\n    rows:\n"
+                        "      - {code: header, description: Your activity}\n"),
+    })
+    result = almasync("validate", str(root))
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    letters, tables = root / "letters.yaml", root / "tables.yaml"
+    assert f"{letters}:3:5: letters.{CODE}.labels: label header is declared twice" \
+        in result.stderr
+    assert f"code_tables.{CODE} at {tables}:3:5" in result.stderr
+    assert almasync.emu.requests == []  # validate is offline
+
+
+def test_labels_in_one_place_each_validate(almasync: Almasync, config: Any) -> None:
+    """Different rows in the two places, or a translation of the same row, clash with
+    nothing: each value still has one place."""
+    root = config({
+        "letters.yaml": f"letters:\n  {CODE}:\n    labels:\n      header: Activity\n",
+        "tables.yaml": (f"code_tables:\n  {CODE}:\n    - rows:\n"
+                        "        - {code: loans, description: Loans}\n"
+                        "    - lang: fr\n      rows:\n"
+                        "        - {code: header, description: Activite}\n"),
+    })
+    result = almasync("validate", str(root))
+    assert result.exit_code == ExitCode.OK, result.stderr
+
+
+def test_a_letter_listed_twice_and_string_flags(tmp_path: Path) -> None:
+    """Alma's letter list may name a letter twice, and its flags are strings: read once,
+    as booleans; export and drift are unchanged by the repetition."""
+    seed = builtin_seed("demo")
+    seed["letters"]["LoanStatusNoticeLetter"]["listed_twice"] = True
+    seed["letters"]["FulfillmentActivityLetter"]["listed_twice"] = True
+    with Emulator(seed=seed, rate_limit=None) as emu:
+        run = Almasync(emu, CliRunner(), emu.api_key)
+        listed = [e["code"] for e in requests.get(
+            emu.base_url + "/almaws/v1/conf/letters",
+            headers={"Authorization": f"apikey {emu.api_key}"}, timeout=10).json()["letter"]]
+        assert listed.count("LoanStatusNoticeLetter") == 2
+        out = tmp_path / "out"
+        assert run("export", "--out", str(out)).exit_code == 0
+        tree = (out / "letters.yaml").read_text()
+        assert tree.count("LoanStatusNoticeLetter:") == 1
+        assert "enabled: false" in tree  # GeneralMessageEmailLetter: "false" read as false
+        drift = run("drift", str(out), "--include-unmanaged")
+        assert drift.exit_code == ExitCode.OK, drift.stdout

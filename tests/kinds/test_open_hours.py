@@ -46,7 +46,8 @@ def hours_of(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["key"]: c for c in data["changes"] if c["kind"] == "open_hours"}
 
 
-def alma_hours(almasync: Almasync, scope: str) -> list[dict[str, Any]]:
+def alma_answer(almasync: Almasync, scope: str) -> list[dict[str, Any]]:
+    """The scope's whole answer, inherited entries included."""
     response = requests.get(f"{almasync.emu.base_url}/almaws/v1/conf/open-hours",
                             params={"scope": scope},
                             headers={"Authorization": f"apikey {almasync.key}",
@@ -56,11 +57,17 @@ def alma_hours(almasync: Almasync, scope: str) -> list[dict[str, Any]]:
     return entries
 
 
+def alma_hours(almasync: Almasync, scope: str) -> list[dict[str, Any]]:
+    """The scope's own entries as Alma prints them."""
+    return [e for e in alma_answer(almasync, scope) if not e["inherited"]]
+
+
 def give_law_hours(almasync: Almasync) -> None:
     with almasync.emu.store.lock:
         almasync.emu.store.open_hours["LAW"] = [
-            {"type": "WEEK", "day": ["MONDAY"], "from_hour": "09:00", "to_hour": "17:00",
-             "status": "OPEN", "desc": "Mondays only"}]
+            {"type": "WEEK", "day": "MONDAY", "from_hour": "09:00", "to_hour": "17:00",
+             "status": "OPEN", "desc": "Mondays only", "from_date": "2026-01-01Z",
+             "to_date": "2028-12-31Z"}]
 
 
 def test_plan_shows_entry_level_changes(almasync: Almasync, config: Any) -> None:
@@ -68,12 +75,15 @@ def test_plan_shows_entry_level_changes(almasync: Almasync, config: Any) -> None
     assert data["summary"] == {"create": 0, "update": 2, "delete": 0}
     changes = hours_of(data)
     main = {d["path"]: (d["before"], d["after"]) for d in changes["MAIN"]["diff"]}
-    assert main["open_hour[WEEK FRI,SAT].to_hour"] == ("20:00", "21:00")
+    assert main["open_hour[WEEK FRIDAY].to_hour"] == ("20:00", "21:00")
+    assert main["open_hour[WEEK SATURDAY].to_hour"] == ("20:00", "21:00")
     closure = {"desc": "Winter closure", "from_hour": "00:00", "to_hour": "23:59",
                "status": "CLOSE"}
     assert main["open_hour[EXCEPTION 2026-12-24..2026-12-26]"][0] == closure
     assert main["open_hour[EXCEPTION 2026-12-24..2027-01-01]"][1] == closure
-    assert len(main) == 3
+    assert len(main) == 4
+    assert changes["MAIN"]["after"]["managed_types"] == ["EXCEPTION", "WEEK"]
+    assert changes["LAW"]["after"]["managed_types"] == ["EXCEPTION"]
     law = [d["path"] for d in changes["LAW"]["diff"]]
     assert law == ["open_hour[EXCEPTION 2026-05-04..2026-05-08]",
                    "open_hour[EXCEPTION 2026-05-11]"]
@@ -97,14 +107,19 @@ def test_apply_puts_the_whole_list_then_plan_is_empty(almasync: Almasync,
     assert sorted(writes) == [("PUT", "/almaws/v1/conf/open-hours", "LAW"),
                               ("PUT", "/almaws/v1/conf/open-hours", "MAIN")]
     main = alma_hours(almasync, "MAIN")
-    assert len(main) == 3
+    assert len(main) == 7
     closure = next(e for e in main if e["type"]["value"] == "EXCEPTION")
     assert (closure["from_date"], closure["to_date"]) == ("2026-12-24Z", "2027-01-01Z")
-    assert [d["value"] for d in main[1]["day"]] == ["FRIDAY", "SATURDAY"]
+    friday = next(e for e in main if e.get("day", {}).get("value") == "FRIDAY")
+    # Hours as declared; the validity dates the file leaves out stay Alma's.
+    assert (friday["to_hour"], friday["from_date"], friday["to_date"]) == (
+        "21:00", "2026-01-01Z", "2028-12-31Z")
     staff_day = alma_hours(almasync, "LAW")[1]
     assert staff_day["to_date"] == "2026-05-11Z"
+    law_put = next(r for r in almasync.writes() if r.query.get("scope") == "LAW")
+    assert b"inherited" not in law_put.body
     assert almasync.plan_json(root)["changes"] == []
-    assert len(alma_hours(almasync, "01DEMO_INST")) == 3
+    assert len(alma_hours(almasync, "01DEMO_INST")) == 9
 
 
 def test_empty_list_removes_a_librarys_own_hours(almasync: Almasync, config: Any) -> None:
@@ -153,12 +168,14 @@ def test_entry_errors_point_at_the_entry(almasync: Almasync, config: Any) -> Non
     assert f"{file}:4:7: open_hours.MAIN[1]: Value error, an EXCEPTION entry takes from_date"\
         in err
     assert f"{file}:6:21: open_hours.MAIN[2].day.1: Input should be 'MONDAY'" in err
+    assert f"{file}:6:12: open_hours.MAIN[2].day: Input should be" not in err
     assert f"{file}:7:18: open_hours.MAIN[2].from_hour: Value error, expected a time as HH:MM"\
         in err
     assert f"{file}:9:36: open_hours.MAIN[3].from_date: Value error, expected a date" in err
     assert (f"{file}:11:7: open_hours.MAIN[5]: the same entry as open_hours.MAIN[4] at "
             f"{file}:10:7") in err
-    assert f"{file}:12:8: open_hours.LAW: expected the scope's whole list of entries" in err
+    assert (f"{file}:12:9: open_hours.LAW.type: unknown key; a scope holds a list of entries, "
+            "or a mapping with manage (types) and entries") in err
 
 
 def test_prune_removes_library_hours_never_the_institutions(almasync: Almasync,
@@ -170,7 +187,7 @@ def test_prune_removes_library_hours_never_the_institutions(almasync: Almasync,
     assert [(c["action"], c["key"]) for c in data["changes"]] == [("delete", "LAW")]
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     assert [(r.method, r.query.get("scope")) for r in almasync.writes()] == [("DELETE", "LAW")]
-    assert len(alma_hours(almasync, "01DEMO_INST")) == 3
+    assert len(alma_hours(almasync, "01DEMO_INST")) == 9
     assert almasync.plan_json(root)["changes"] == []
     drift = almasync("drift", str(root), "--include-unmanaged", "--format", "json")
     assert not [c for c in json.loads(drift.stdout)["changes"] if c["kind"] == "open_hours"]
@@ -225,7 +242,7 @@ def test_drift_reports_changed_hours(almasync: Almasync, config: Any) -> None:
     root = config({"hours.yaml": CHANGES})
     result = almasync("drift", str(root), "--include-unmanaged")
     assert result.exit_code == ExitCode.CHANGES
-    assert "open_hour[WEEK FRI,SAT].to_hour: \"20:00\" -> \"21:00\"" in result.stdout
+    assert "open_hour[WEEK FRIDAY].to_hour: \"20:00\" -> \"21:00\"" in result.stdout
     assert "? open_hours 01DEMO_INST" in result.stdout
     assert {r.method for r in almasync.emu.requests} == {"GET"}
 
@@ -240,10 +257,13 @@ def test_example_plans_a_change(almasync: Almasync) -> None:
 def test_schema_covers_open_hours(almasync: Almasync, tmp_path: Path) -> None:
     assert almasync("schema", "--out", str(tmp_path)).exit_code == 0
     schema = json.loads((tmp_path / "almasync-resources.schema.json").read_text())
-    entries = schema["properties"]["open_hours"]["additionalProperties"]
+    listed, mapping = schema["properties"]["open_hours"]["additionalProperties"]["anyOf"]
+    assert set(mapping["properties"]) == {"manage", "entries"}
+    entries = listed
     assert entries["type"] == "array"
     entry = schema["$defs"][entries["items"]["$ref"].rsplit("/", 1)[1]]
-    assert set(entry["required"]) == {"type", "from_hour", "to_hour"}
+    assert set(entry["required"]) == {"type"}
+    assert entry["properties"]["day"]["anyOf"][0]["enum"][0] == "MONDAY"
     assert entry["additionalProperties"] is False
 
 
@@ -260,6 +280,8 @@ def test_inherited_entries_are_not_the_scopes_own() -> None:
                                   "desc": "test_exception", "from_hour": "00:00",
                                   "to_hour": "23:59", "from_date": "2024-05-01",
                                   "to_date": "2024-05-04"}]
+    inherited = {**body["open_hour"][1], "inherited": "false"}
+    assert own_entries({"open_hour": [inherited]})[0]["day"] == "MONDAY"
     assert own_entries({}) == []
     single = own_entries({"open_hour": body["open_hour"][0]})
     assert [e["desc"] for e in single] == ["test_exception"]

@@ -10,6 +10,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from almasync.emulator import Emulator
+from almasync.emulator.seed import builtin_seed
 from almasync.errors import ExitCode
 from tests.conftest import EXAMPLES, Almasync
 
@@ -327,3 +329,37 @@ def test_rollback_restores_status_and_deleted_reminders(almasync: Almasync,
     assert live == {("991234", "GENERAL", "Check renewal"): ("NEW", "2026-12-01Z"),
                     ("991235", "RENEWAL", "Renew standing order"): ("NEW", "2026-06-30Z"),
                     ("991236", "REVIEW", "Review for weeding"): ("CLOSED", "2025-09-15Z")}
+
+
+def test_a_refused_date_window_names_the_parameter_and_what_to_try(config: Any) -> None:
+    """Whether Alma accepts 1900-01-01..2999-12-31 is unknown. An institution that refuses
+    wide windows gets a message naming `from`/`to` and the setting that narrows the window;
+    with it, plan works and a declared date outside the window is a located config error."""
+    seed = builtin_seed("demo")
+    seed["institution"]["reminder_window_days"] = 40_000
+    root = config({"reminders.yaml": "reminders:\n" + DEMO_991234})
+    with Emulator(seed=seed, rate_limit=None) as emu:
+        run = Almasync(emu, CliRunner(), emu.api_key)
+        refused = run("plan", str(root))
+        assert refused.exit_code == ExitCode.ERROR
+        message = " ".join(refused.stderr.split())
+        assert "GET /conf/reminders?from=1900-01-01&to=2999-12-31 with error 40166410" in message
+        assert "at most 40000 days" in message
+        assert "query parameters `from` and `to`" in message
+        assert "ALMASYNC_REMINDER_WINDOW=2000-01-01..2099-12-31" in message
+        narrowed = {"ALMASYNC_REMINDER_WINDOW": "2000-01-01..2099-12-31"}
+        planned = run("plan", str(root), "--format", "json", env=narrowed)
+        assert planned.exit_code == 0, planned.stderr
+        assert json.loads(planned.stdout)["changes"] == []
+        drift = run("drift", str(root), "--include-unmanaged", env=narrowed)
+        assert drift.exit_code == ExitCode.CHANGES  # the demo's other reminders
+        outside = config({"reminders.yaml": "reminders:\n"
+                          + DEMO_991234.replace("2026-12-01", "2150-01-01")})
+        invalid = run("validate", str(outside), env=narrowed)
+        assert invalid.exit_code == ExitCode.INVALID_CONFIG
+        assert "between 2000-01-01 and 2099-12-31 (the reminders window " \
+            "ALMASYNC_REMINDER_WINDOW)" in invalid.stderr
+        bad = run("plan", str(root), env={"ALMASYNC_REMINDER_WINDOW": "2000-01-01"})
+        assert bad.exit_code == ExitCode.INVALID_CONFIG
+        assert "is not a date window; write it as FROM..TO" in bad.stderr
+    assert {r.method for r in emu.requests} == {"GET"}

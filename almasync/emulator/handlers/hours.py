@@ -15,87 +15,175 @@ from almasync.emulator.render import (
     alma_date,
     body_list,
     envelope,
+    flag,
     plain_date,
     require_mapping,
     text,
     vd,
 )
 from almasync.emulator.routing import Route
-from almasync.emulator.store import Record
+from almasync.emulator.store import Record, Store
 
 GENERAL = "402119"
 _HOUR = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+#: The stored type of an event record; it is served (and accepted) as
+#: ``store.open_hours_event_type``, whose default is ``EVENT``.
+EVENT = "EVENT"
+#: Every field an entry may carry; anything else is refused.
+_FIELDS = frozenset(
+    {"type", "inherited", "desc", "day", "from_date", "to_date", "from_hour", "to_hour", "status"}
+)
+_VALID_YEARS = 3
+
+
+def _refuse(message: str) -> AlmaError:
+    return AlmaError(GENERAL, f"General error: {message}")
 
 
 def _scope(ctx: Ctx) -> str:
     scope = ctx.arg("scope") or ctx.store.institution_code
     if not ctx.store.scope_exists(scope):
-        raise AlmaError(
-            GENERAL, f"General error: scope '{scope}' is neither the institution nor a library."
-        )
+        raise _refuse(f"scope '{scope}' is neither the institution nor a library.")
     return scope
 
 
-def entry_json(entry: Record) -> JsonDict:
+def entry_json(entry: Record, event_type: str, inherited: bool = False) -> JsonDict:
+    """A stored entry as Alma prints it; events under the institution's event type code."""
+    type_ = event_type if entry["type"] == EVENT else entry["type"]
     body: JsonDict = {
-        "type": vd(entry["type"], labels.OPEN_HOURS_TYPES),
-        "inherited": False,
+        "type": vd(type_, {**labels.OPEN_HOURS_TYPES, event_type: "Event"}),
+        "inherited": inherited,
         "desc": entry.get("desc", ""),
     }
-    for key in ("from_date", "to_date"):
-        if entry.get(key):
-            body[key] = entry[key]
     if entry.get("day"):
-        body["day"] = [vd(d, labels.WEEKDAYS) for d in entry["day"]]
-    body["from_hour"] = entry.get("from_hour", "")
-    body["to_hour"] = entry.get("to_hour", "")
-    body["status"] = vd(entry["status"], labels.OPEN_HOURS_STATUSES)
+        body["day"] = vd(entry["day"], labels.WEEKDAYS)
+    for key in ("from_date", "to_date", "from_hour", "to_hour"):
+        if key in entry:
+            body[key] = entry[key]
+    if "status" in entry:
+        body["status"] = vd(entry["status"], labels.OPEN_HOURS_STATUSES)
     return body
 
 
-def parse_entry(raw: Any) -> Record:
-    """One open-hours entry from input, validated into the stored form."""
+def _default_dates(today: dt.date) -> tuple[str, str]:
+    """Standard hours without dates are valid from today for three years (FACTS 8)."""
+    try:
+        until = today.replace(year=today.year + _VALID_YEARS)
+    except ValueError:  # 29 February
+        until = today.replace(year=today.year + _VALID_YEARS, day=28)
+    return f"{today.isoformat()}Z", f"{until.isoformat()}Z"
+
+
+def _hour(entry: JsonDict, key: str, required: bool) -> str | None:
+    value = text(entry.get(key))
+    if not value:
+        if required:
+            raise _refuse(f"{key} is missing.")
+        return None
+    if not _HOUR.match(value):
+        raise _refuse(f"{key} '{value}' is not HH:MM.")
+    return value
+
+
+def _weekday(entry: JsonDict) -> str:
+    days = [text(d).upper() for d in body_list(entry, "day")]
+    if not days:
+        raise _refuse("a WEEK entry needs its day.")
+    if len(days) > 1:
+        raise _refuse(f"a WEEK entry covers one day, got {days}; send one entry per weekday.")
+    if days[0] not in labels.WEEKDAYS:
+        raise _refuse(f"'{days[0]}' is not a weekday.")
+    return days[0]
+
+
+def parse_entry(raw: Any, event_type: str = EVENT, today: dt.date | None = None) -> Record:
+    """One open-hours entry from input, validated into the stored form. Strict where Alma's
+    behaviour is unknown: unknown fields and types, an entry marked inherited, a WEEK entry
+    for several days are refused."""
     entry = require_mapping(raw, "an open_hour entry")
-    type_ = text(entry.get("type")) or "EXCEPTION"
-    status = text(entry.get("status")) or "OPEN"
-    if type_ not in labels.OPEN_HOURS_TYPES:
-        raise AlmaError(GENERAL, f"General error: open hours type '{type_}' is not valid.")
-    if status not in labels.OPEN_HOURS_STATUSES:
-        raise AlmaError(GENERAL, f"General error: open hours status '{status}' is not valid.")
-    stored: Record = {"type": type_, "status": status, "desc": text(entry.get("desc"))}
-    for key in ("from_hour", "to_hour"):
-        value = text(entry.get(key))
-        if value and not _HOUR.match(value):
-            raise AlmaError(GENERAL, f"General error: {key} '{value}' is not HH:MM.")
-        stored[key] = value
-    if type_ == "EXCEPTION":
+    unknown = sorted(set(entry) - _FIELDS)
+    if unknown:
+        raise _refuse(f"unknown open_hour field(s) {', '.join(unknown)}.")
+    if flag(entry.get("inherited"), "inherited", False, GENERAL):
+        raise _refuse("an inherited entry belongs to the institution and cannot be written.")
+    given = text(entry.get("type"))
+    types = {*labels.OPEN_HOURS_TYPES, event_type}
+    if given not in types:
+        raise _refuse(
+            f"open hours type '{given}' is not valid (valid: {', '.join(sorted(types))})."
+        )
+    type_ = EVENT if given == event_type else given
+    stored: Record = {"type": type_, "desc": text(entry.get("desc"))}
+    if type_ != "WEEK" and entry.get("day") not in (None, "", []):
+        raise _refuse(f"a {given} entry has no day.")
+    if type_ == "WEEK":
+        stored["day"] = _weekday(entry)
+    if type_ == "WEEK" and not entry.get("from_date") and not entry.get("to_date"):
+        stored["from_date"], stored["to_date"] = _default_dates(today or dt.date.today())
+    else:
+        if not entry.get("from_date"):
+            raise _refuse(f"a {given} entry needs from_date.")
         stored["from_date"] = alma_date(entry.get("from_date"), "from_date", GENERAL)
         stored["to_date"] = alma_date(
             entry.get("to_date") or entry.get("from_date"), "to_date", GENERAL
         )
         if stored["to_date"] < stored["from_date"]:
-            raise AlmaError(GENERAL, "General error: to_date is before from_date.")
-    days = [text(d).upper() for d in body_list(entry, "day")]
-    if type_ == "WEEK":
-        if not days or any(d not in labels.WEEKDAYS for d in days):
-            raise AlmaError(GENERAL, f"General error: a WEEK entry needs valid days, got {days}.")
-        stored["day"] = days
+            raise _refuse("to_date is before from_date.")
+    for key in ("from_hour", "to_hour"):
+        value = _hour(entry, key, required=type_ == "WEEK")
+        if value is not None or type_ != EVENT:
+            stored[key] = value or ""
+    status = text(entry.get("status"))
+    if status or type_ != EVENT:
+        status = status or "OPEN"
+        if status not in labels.OPEN_HOURS_STATUSES:
+            raise _refuse(f"open hours status '{status}' is not valid.")
+        stored["status"] = status
     return stored
 
 
-def _hours_body(entries: list[Record]) -> JsonDict:
-    return {"open_hour": [entry_json(e) for e in entries]} if entries else {}
+def parse_entries(
+    raws: list[Any], event_type: str = EVENT, today: dt.date | None = None
+) -> list[Record]:
+    """A scope's whole list: each entry, and at most one standard-hours entry per weekday."""
+    entries = [parse_entry(raw, event_type, today) for raw in raws]
+    days = [e["day"] for e in entries if e["type"] == "WEEK"]
+    twice = sorted({d for d in days if days.count(d) > 1})
+    if twice:
+        raise _refuse(f"only one standard-hours entry can exist per weekday ({', '.join(twice)}).")
+    return entries
+
+
+def _hours_body(store: Store, scope: str) -> JsonDict:
+    """A scope's own entries; a library's list also shows the institution's, inherited."""
+    event_type = store.open_hours_event_type
+    entries = [entry_json(e, event_type) for e in store.open_hours.get(scope, [])]
+    if scope != store.institution_code:
+        entries += [
+            entry_json(e, event_type, inherited=True)
+            for e in store.open_hours.get(store.institution_code, [])
+        ]
+    return {"open_hour": entries} if entries else {}
 
 
 def get_open_hours(ctx: Ctx) -> Reply:
-    return Reply(_hours_body(ctx.store.open_hours.get(_scope(ctx), [])), root="open_hours")
+    return Reply(_hours_body(ctx.store, _scope(ctx)), root="open_hours")
 
 
 def put_open_hours(ctx: Ctx) -> Reply:
     scope = _scope(ctx)
-    entries = [parse_entry(e) for e in body_list(ctx.body(), "open_hour")]
-    ctx.store.open_hours[scope] = entries
-    return Reply(_hours_body(entries), root="open_hours")
+    today = dt.datetime.fromtimestamp(ctx.clock(), dt.UTC).date()
+    raws = body_list(ctx.body(), "open_hour")
+    if any(
+        flag(require_mapping(r, "an open_hour entry").get("inherited"), "inherited", False, GENERAL)
+        for r in raws
+    ):
+        raise _refuse(
+            f"entries marked inherited belong to the institution; they cannot be "
+            f"written into scope '{scope}'."
+        )
+    ctx.store.open_hours[scope] = parse_entries(raws, ctx.store.open_hours_event_type, today)
+    return Reply(_hours_body(ctx.store, scope), root="open_hours")
 
 
 def delete_open_hours(ctx: Ctx) -> Reply:
@@ -107,20 +195,21 @@ def _parse_day(value: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(plain_date(value))
     except ValueError:
-        raise AlmaError(
-            GENERAL, f"General error: {name} '{value}' is not a YYYY-MM-DD date."
-        ) from None
+        raise _refuse(f"{name} '{value}' is not a YYYY-MM-DD date.") from None
 
 
 def _hours_on(entries: list[Record], day: dt.date) -> list[JsonDict] | None:
-    """Opening hours on ``day``: exceptions win over the weekly pattern; None when closed."""
+    """Opening hours on ``day``: exceptions win over the standard hours valid that day;
+    events do not change hours. None when closed."""
     iso = day.isoformat() + "Z"
     weekday = day.strftime("%A").upper()
     exceptions = [
         e for e in entries if e["type"] == "EXCEPTION" and e["from_date"] <= iso <= e["to_date"]
     ]
     chosen = exceptions or [
-        e for e in entries if e["type"] == "WEEK" and weekday in e.get("day", [])
+        e
+        for e in entries
+        if e["type"] == "WEEK" and e.get("day") == weekday and e["from_date"] <= iso <= e["to_date"]
     ]
     if any(e["status"] == "CLOSE" for e in chosen):
         return None
@@ -135,11 +224,9 @@ def get_open_days(ctx: Ctx) -> Reply:
     start = _parse_day(ctx.arg("from"), "from") if ctx.arg("from") else today
     end = _parse_day(ctx.arg("to"), "to") if ctx.arg("to") else start + dt.timedelta(days=7)
     if end < start or (end - start).days > 31:
-        raise AlmaError(GENERAL, "General error: the period must be at most one month, from <= to.")
+        raise _refuse("the period must be at most one month, from <= to.")
     if start < today - dt.timedelta(days=366) or end > today + dt.timedelta(days=3 * 366):
-        raise AlmaError(
-            GENERAL, "General error: dates must lie between 1 year ago and 3 years ahead."
-        )
+        raise _refuse("dates must lie between 1 year ago and 3 years ahead.")
     entries = ctx.store.open_hours.get(library) or ctx.store.open_hours.get(
         ctx.store.institution_code, []
     )

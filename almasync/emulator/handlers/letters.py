@@ -1,4 +1,9 @@
-"""Letters: list without XSL, GET with XSL, PUT in XML only (FACTS sections 2.10 and 4)."""
+"""Letters: list without XSL, GET with XSL, PUT in XML only (FACTS sections 2.10 and 4).
+
+As FACTS section 8 reports: flags are the strings ``"true"``/``"false"``, component codes
+end in ``.xsl`` (the seed refuses others), and the list may name a letter twice (a seed's
+``listed_twice: true`` repeats that letter's entry).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import datetime as dt
 from almasync.emulator import labels
 from almasync.emulator.context import Ctx, Reply
 from almasync.emulator.errors import AlmaError
-from almasync.emulator.render import JsonDict, envelope, flag, seg, text, vbool
+from almasync.emulator.render import JsonDict, envelope, flag, seg, text, vbool_text
 from almasync.emulator.routing import Route
 from almasync.emulator.store import Record
 from almasync.emulator.xmlio import parse_xml
@@ -23,9 +28,9 @@ def letter_json(ctx: Ctx, letter: Record, full: bool) -> JsonDict:
         "name": letter.get("name", code),
         "description": letter.get("description", ""),
         "channel": letter.get("channel", "EMAIL"),
-        "enabled": vbool(bool(letter.get("enabled", True)), labels.YES_NO),
-        "customized": vbool(bool(letter.get("customized", False)), labels.YES_NO),
-        "patron_facing": vbool(bool(letter.get("patron_facing", False)), labels.YES_NO),
+        "enabled": vbool_text(bool(letter.get("enabled", True)), labels.YES_NO),
+        "customized": vbool_text(bool(letter.get("customized", False)), labels.YES_NO),
+        "patron_facing": vbool_text(bool(letter.get("patron_facing", False)), labels.YES_NO),
         "retention_period": letter.get("retention_period", ""),
         "updated_by": letter.get("updated_by", ""),
         "update_date": letter.get("update_date", ""),
@@ -55,6 +60,7 @@ def list_letters(ctx: Ctx) -> Reply:
         letter_json(ctx, letter, full=False)
         for letter in ctx.store.letters.values()
         if letter.get("type", "LETTER") == type_
+        for _ in range(2 if letter.get("listed_twice") else 1)
     ]
     return Reply(envelope("letter", items), root="letters")
 

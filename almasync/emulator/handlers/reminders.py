@@ -117,11 +117,27 @@ def _filtered(ctx: Ctx) -> list[Record]:
     if args.get("from"):
         start = alma_date(args["from"], "from")
         end = alma_date(args["to"], "to") if args.get("to") else start
+        _check_window(store, start, end)
         items = [r for r in items if start <= r["reminder_date"] <= end]
     elif args.get("to"):
         end = alma_date(args["to"], "to")
         items = [r for r in items if r["reminder_date"] <= end]
     return items
+
+
+def _check_window(store: Store, start: str, end: str) -> None:
+    """Whether Alma accepts a wide ``from``..``to`` window is unknown (FACTS section 8); a
+    seed's ``institution.reminder_window_days`` makes the emulator refuse wider ones."""
+    limit = store.institution.get("reminder_window_days")
+    if limit is None:
+        return
+    days = (dt.date.fromisoformat(end[:-1]) - dt.date.fromisoformat(start[:-1])).days
+    if days > int(limit):
+        raise AlmaError(
+            INVALID,
+            f"Parameter value invalid: from={start[:-1]}, to={end[:-1]}. The date range may "
+            f"span at most {int(limit)} days.",
+        )
 
 
 def list_reminders(ctx: Ctx) -> Reply:

@@ -1,0 +1,98 @@
+"""A consortium's nightly drift: 10 emulated institutions checked together should take about
+as long as the slowest one, not the sum.
+
+Starts 10 emulators, each in its own process as a real institution would be on its own
+server (demo seed, its own key, 100 ms per response and Alma's 25/s threshold), writes an
+almasync.yaml naming them, and times ``drift --include-unmanaged`` of one institution, then
+of all 10 with ``--all-envs``. Prints both, their ratio and the bound (1.5 x the single
+run); exits 1 over it.
+
+    python benchmarks/bench_consortium.py [--institutions 10] [--latency 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from almasync.cli import cli
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "config"
+RATIO_BOUND = 1.5
+
+
+def _timed(args: list[str], env: dict[str, str]) -> tuple[float, int]:
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, args, env=env)
+    elapsed = time.perf_counter() - started
+    if result.exit_code not in (0, 2):
+        sys.exit(f"{' '.join(args[:2])} exited {result.exit_code}: {result.output[-2000:]}")
+    return elapsed, result.exit_code
+
+
+@contextmanager
+def _emulator(n: int, latency: float) -> Iterator[str]:
+    """An emulator in its own process; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "almasync", "emulator", "--seed", "demo", "--port", str(port),
+         "--api-key", f"key-{n}", "--latency", str(latency), "--rate-limit", "25"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    sys.exit(f"emulator {n} did not start")
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--institutions", type=int, default=10)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds per response")
+    args = parser.parse_args()
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        urls = [stack.enter_context(_emulator(n, args.latency))
+                for n in range(args.institutions)]
+        root = Path(tmp) / "config"
+        shutil.copytree(EXAMPLES, root)
+        (root / "almasync.yaml").write_text("environments:\n" + "".join(
+            f"  inst{n}:\n    api_url: {url}\n    api_key_env: KEY_{n}\n"
+            for n, url in enumerate(urls)))
+        env = {f"KEY_{n}": f"key-{n}" for n in range(len(urls))}
+        env.update({"ALMASYNC_RATE_LIMIT": "25", "SIS_FTP_PASSWORD": "x",
+                    "RFID_API_TOKEN": "y"})
+        one, _ = _timed(["drift", str(root), "--env", "inst0", "--include-unmanaged"], env)
+        every, _ = _timed(["drift", str(root), "--all-envs", "--include-unmanaged"], env)
+    ratio = every / one
+    print(f"drift of 1 institution: {one:.2f} s")
+    print(f"drift of {args.institutions} institutions together: {every:.2f} s "
+          f"(one after another: about {one * args.institutions:.1f} s)")
+    print(f"ratio {ratio:.2f} (bound {RATIO_BOUND})")
+    print("ok" if ratio <= RATIO_BOUND else "OVER BOUND")
+    return 0 if ratio <= RATIO_BOUND else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
