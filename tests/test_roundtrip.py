@@ -4,14 +4,16 @@ a generated larger one, every kind."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import requests
 from click.testing import CliRunner
 
 from almasync.cli import cli
 from almasync.emulator import Emulator, generate_large
 from almasync.kinds import ORDER
-from tests.conftest import Almasync
+from tests.conftest import EXAMPLES, Almasync
 
 
 def _export_then_plan(runner: CliRunner, env: dict[str, str], out: Path) -> dict[str, object]:
@@ -49,3 +51,28 @@ def test_generated_institution_round_trip(tmp_path: Path) -> None:
     assert plan["changes"] == []
     counts = plan["live_counts"]
     assert counts["location"] == 40 and counts["reminder"] == 120  # type: ignore[index]
+
+
+def test_bare_singletons_round_trip(tmp_path: Path) -> None:
+    """Alma may send a one-element list as the bare element (FACTS 8). With the emulator
+    doing so everywhere, the examples plan, apply and plan empty, and the institution's
+    export plans empty too."""
+    with Emulator(seed="demo", rate_limit=None, bare_singletons=True) as emu:
+        almasync = Almasync(emu, CliRunner(), emu.api_key)
+        env = {"SIS_FTP_PASSWORD": "s3cret-sis", "RFID_API_TOKEN": "t0ken-rfid"}
+        root = tmp_path / "config"
+        shutil.copytree(EXAMPLES, root)
+        first = almasync.plan_json(root, env=env)
+        assert first["changes"]
+        applied = almasync("apply", str(root), "--auto-approve", env=env)
+        assert applied.exit_code == 0, applied.output
+        assert almasync.plan_json(root, env=env)["changes"] == []
+        exported = _export_then_plan(almasync.runner, {
+            "ALMA_API_URL": emu.base_url, "ALMA_API_KEY": emu.api_key,
+            "ALMASYNC_RATE_LIMIT": "0", **env}, tmp_path / "out")
+        assert exported["changes"] == []
+        # the switch was exercised: some list came back bare, a singleton location list too
+        music = requests.get(f"{emu.api_url}/conf/libraries/MUSIC/locations", timeout=5,
+                             headers={"Authorization": f"apikey {emu.api_key}",
+                                      "Accept": "application/json"}).json()
+        assert music["location"]["code"] == "SCORES"

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from almasync.alma import payload
 from almasync.alma.errors import alma_error
 from almasync.alma.ratelimit import TokenBucket
 from almasync.errors import (
@@ -150,15 +151,16 @@ class AlmaClient:
                  paged: bool = False) -> list[dict[str, Any]]:
         """Every entry of a list endpoint; follows ``limit``/``offset`` when ``paged``.
 
-        Alma omits the list key when a list is empty, so a missing key means no entries.
+        Alma omits the list key when a list is empty, so a missing key means no entries,
+        and may send a one-entry list as the bare entry (see :mod:`almasync.alma.payload`).
         """
         if not paged:
-            return list(self.get(path, params).get(list_key) or [])
+            return payload.as_list(self.get(path, params).get(list_key))
         entries: list[dict[str, Any]] = []
         offset = 0
         while True:
             page = self.get(path, {**(params or {}), "limit": PAGE_SIZE, "offset": offset})
-            batch = page.get(list_key) or []
+            batch = payload.as_list(page.get(list_key))
             entries.extend(batch)
             offset += PAGE_SIZE
             if not batch or offset >= int(page.get("total_record_count") or 0):

@@ -93,6 +93,13 @@ def ready_lines(emu: Emulator, seed: str) -> list[str]:
     help="Drops hit only writes, after applying them (the answer is lost, not the change).",
 )
 @click.option(
+    "--bare-singletons",
+    is_flag=True,
+    default=None,
+    help="Serve every one-element list of a JSON answer as the bare element, as Alma may "
+    "(also a seed's institution.bare_singletons: true).",
+)
+@click.option(
     "--fault-seed", type=int, default=0, show_default=True, help="Seed of the fault generator."
 )
 @click.option(

@@ -20,6 +20,7 @@ from werkzeug.wsgi import get_input_stream
 from almasync.emulator.context import Ctx, Reply
 from almasync.emulator.errors import AlmaError, error_json, error_xml
 from almasync.emulator.handlers import ROUTES
+from almasync.emulator.render import bare_singletons
 from almasync.emulator.routing import API_PREFIX, Router
 from almasync.emulator.xmlio import to_xml
 
@@ -97,16 +98,19 @@ def _error(status: int, code: str, message: str, xml: bool, tracking: bool = Tru
     return Answer(status, error_json(code, message, tracking), JSON_TYPE, [])
 
 
-def _render(reply: Reply, xml: bool) -> Answer:
+def _render(reply: Reply, xml: bool, bare: bool = False) -> Answer:
+    """The answer to a handled request; ``bare`` serves one-element lists as bare objects
+    (JSON only: XML has no arrays to tell apart)."""
     if reply.status == 204:
         return Answer(204, b"", None, [])
     if reply.raw is not None:
         return Answer(reply.status, reply.raw, reply.content_type or "application/octet-stream", [])
     if xml:
         return Answer(reply.status, reply.xml or to_xml(reply.root, reply.body or {}), XML_TYPE, [])
+    body = bare_singletons(reply.body or {}) if bare else (reply.body or {})
     return Answer(
         reply.status,
-        json.dumps(reply.body or {}, ensure_ascii=False).encode("utf-8"),
+        json.dumps(body, ensure_ascii=False).encode("utf-8"),
         JSON_TYPE,
         [],
     )
@@ -207,7 +211,7 @@ class Gateway:
             return _error(500, "GENERAL_ERROR", f"Emulator error: {type(exc).__name__}: {exc}", xml)
         if method in WRITE_METHODS and path.rstrip("/") not in NOT_COUNTED_AS_WRITES:
             emu._count_write()
-        return _render(reply, xml)
+        return _render(reply, xml, emu.bare_singletons)
 
     @staticmethod
     def _api_base(environ: WSGIEnvironment) -> str:

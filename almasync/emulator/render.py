@@ -134,6 +134,18 @@ def plain_date(value: str) -> str:
     return value[:-1] if value.endswith("Z") else value
 
 
+def bare_singletons(value: Any) -> Any:
+    """Every one-element list in ``value`` replaced by its element, at any depth: how
+    Alma's XML-to-JSON conversion may render a repeated element that occurs once (FACTS
+    section 8). ``value`` itself is not changed."""
+    if isinstance(value, dict):
+        return {k: bare_singletons(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [bare_singletons(v) for v in value]
+        return items[0] if len(items) == 1 else items
+    return value
+
+
 def body_list(body: Mapping[str, Any], key: str) -> list[Any]:
     """A repeated element from input: a list, a single object, or absent."""
     value = body.get(key)

@@ -120,6 +120,8 @@ def _institution(store: Store, data: dict[str, Any]) -> None:
             f"institution.default_fulfillment_unit: {default_fu!r} is not a fulfillment unit"
         )
     store.institution["default_fulfillment_unit"] = default_fu
+    if not isinstance(inst.get("bare_singletons", False), bool):
+        raise SeedError("institution.bare_singletons: true or false")
 
 
 def _libraries(store: Store, data: dict[str, Any]) -> None:
@@ -367,10 +369,10 @@ def _fees(store: Store, data: dict[str, Any]) -> None:
 
 
 BUILDERS: list[Callable[[Store, dict[str, Any]], None]] = [
+    _code_tables,  # first: locations are checked against the LocationTypes table
     _libraries,
     _simple("departments", "departments", "code"),
     _simple("printers", "printers", "id"),
-    _code_tables,
     _mapping_tables,
     _letters,
     _license_terms,

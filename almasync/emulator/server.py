@@ -73,6 +73,9 @@ class Emulator:
     instances, dates and fee windows are computed from; tests may replace it. ``requests``
     lists every request served, in order; ``write_count`` counts successful POST/PUT/DELETE
     calls (``POST /conf/test`` is not a write).
+    ``bare_singletons`` serves every one-element list of a JSON answer as its bare element, as
+    Alma may (FACTS section 8); when not given, the seed's ``institution.bare_singletons``
+    decides.
     See docs/emulator.md.
     """
 
@@ -87,6 +90,7 @@ class Emulator:
         fault_rate: float = 0.0,
         drop_rate: float = 0.0,
         fault_seed: int = 0,
+        bare_singletons: bool | None = None,
         crash_after_writes: int | None = None,
         job_step_seconds: float = 0.2,
         drop_after_apply: bool = False,
@@ -101,6 +105,8 @@ class Emulator:
         self.fault_rate = fault_rate
         self.drop_rate = drop_rate
         self.drop_after_apply = drop_after_apply
+        self.bare_singletons = (bool(self.store.institution.get("bare_singletons"))
+                                if bare_singletons is None else bare_singletons)
         self.job_step_seconds = job_step_seconds
         self.clock: Callable[[], float] = time.time
         self.requests: list[RecordedRequest] = []

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any
 
+from almasync.alma.payload import as_list
 from almasync.errors import AlmasyncError, ExitCode
 
 JsonDict = dict[str, Any]
@@ -94,9 +95,7 @@ def _progress(raw: Any) -> float:
 
 
 def _entries(raw: Any) -> list[Any]:
-    if isinstance(raw, list):
-        return raw
-    return [raw] if isinstance(raw, dict) else []
+    return [entry for entry in as_list(raw) if isinstance(entry, dict)]
 
 
 @dataclass(frozen=True)

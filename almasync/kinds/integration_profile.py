@@ -29,8 +29,9 @@ from urllib.parse import quote
 from pydantic import Field
 
 from almasync.alma.client import AlmaClient
+from almasync.alma.payload import as_list
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, ConfigError, ExitCode, Problem
+from almasync.errors import AlmaError, ConfigError, Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.secrets import (
@@ -94,10 +95,7 @@ def _path(profile_id: str | None = None) -> str:
 
 def _entries(payload: Mapping[str, Any]) -> list[Any]:
     """A payload's ``parameter`` list as read (one entry may come as a bare object)."""
-    value = payload.get("parameter")
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
+    return as_list(payload.get("parameter"))
 
 
 def identity(entry: Any) -> Identity | None:
@@ -322,12 +320,7 @@ class IntegrationProfileHandler(KindHandler):
 def _known_types(refs: References) -> frozenset[str] | None:
     """The IntegrationTypes codes, or None when the table cannot be read with this key
     (Alma still refuses an unknown type on apply, with 40166404)."""
-    try:
-        return refs.code_table_codes(TYPES_TABLE)
-    except AlmaError as exc:
-        if exc.exit_code is ExitCode.UNAVAILABLE:
-            raise
-        return None
+    return refs.known_codes(TYPES_TABLE)
 
 
 def _some_of(wanted: str, types: frozenset[str], count: int = 5) -> str:

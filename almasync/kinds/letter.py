@@ -29,6 +29,7 @@ from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from almasync.alma.client import AlmaClient
+from almasync.alma.payload import as_list
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import AlmaError, ConfigError, Mark, Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
@@ -178,7 +179,7 @@ def read_labels(client: AlmaClient, table: str) -> dict[str, str]:
             return {}
         raise
     return {str(row.get("code")): str(row.get("description") or "")
-            for row in body.get("row") or []}
+            for row in as_list(body.get("row"))}
 
 
 def letter_xml(letter: Mapping[str, Any]) -> str:

@@ -4,7 +4,11 @@ Config shape: ``locations: {LIBRARY: {CODE: {fields}}}``. Alma's list of a libra
 locations may return brief entries (code, name, external_name, type, map, remote_storage);
 a declared field missing from a list entry is read from the location itself rather than
 reported as a change. Updates read the whole location, merge the declared fields and PUT it
-back, because Alma resets omitted fields to defaults.
+back, because Alma resets omitted fields to defaults; a coded field whose value is empty is
+left out of the body rather than sent as ``{"value": ""}``, which Alma may refuse (FACTS
+section 8). Alma's locations have no ``description``: a file that declares one is refused at
+the declaring line. ``type`` is checked against the institution's LocationTypes code table
+before anything is written.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ class LocationFields(FieldsModel):
     name: str = Field(min_length=1)
     type: str = Field(min_length=1, description="LocationTypes code, e.g. OPEN")
     external_name: str | None = None
-    description: str | None = None
     fulfillment_unit: str | None = None
     suppress_from_publishing: bool | None = None
     remote_storage: str | None = None
@@ -45,6 +48,8 @@ class LocationFields(FieldsModel):
 
 
 FIELD_NAMES = tuple(LocationFields.model_fields)
+#: The code table Alma validates ``type`` against (60297 "Location type is not valid").
+TYPES_TABLE = "LocationTypes"
 
 
 def _path(library: str, code: str | None = None) -> str:
@@ -64,16 +69,36 @@ def normalise(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_wire(fields: Fields) -> dict[str, Any]:
-    """Declared fields -> Alma's JSON form."""
+    """Declared fields -> Alma's JSON form. A coded field declared empty is left out (Alma
+    gives an omitted field its default, which for these is empty)."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if name in CODED:
-            out[name] = wrap(value)
+            if value not in (None, ""):
+                out[name] = wrap(value)
         elif name in BOOLEAN:
             out[name] = "true" if value else "false"
         else:
             out[name] = value
     return out
+
+
+def without_empty_codes(body: Mapping[str, Any], also: frozenset[str] | set[str] = frozenset()
+                        ) -> dict[str, Any]:
+    """A location body (as read) without its coded fields whose value is empty, and
+    without the coded fields named in ``also``: echoing ``{"value": ""}`` back is what a
+    PUT may be refused for, while leaving a field out gives it Alma's default (empty)."""
+    return {name: value for name, value in body.items()
+            if not (name in CODED and (name in also or unwrap(value) in (None, "")))}
+
+
+def update_body(current: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
+    """The PUT body that sets the declared ``fields`` of the location read as ``current``:
+    every live field kept (Alma resets what a PUT omits), Alma's ``link``/``desc`` and the
+    empty coded fields left out, the declared fields in Alma's form."""
+    declared_empty = {name for name in CODED if fields.get(name) == ""}
+    return {**without_empty_codes(strip_output_only(current), declared_empty),
+            **to_wire(fields)}
 
 
 class LocationHandler(KindHandler):
@@ -92,8 +117,15 @@ class LocationHandler(KindHandler):
                               "a mapping of location codes to their fields")
                 continue
             for code, raw in locations.items():
-                yield Declared((str(library), str(code)), raw, (*lib_path, code),
-                               f"locations.{library}.{code}")
+                label = f"locations.{library}.{code}"
+                if isinstance(raw, dict) and "description" in raw:
+                    yield Problem(doc.mark((*lib_path, code, "description")),
+                                  f"{label}.description: Alma's locations have no "
+                                  "description (a location read from Alma never has one, and "
+                                  "Alma keeps nothing sent there); remove it, and use name or "
+                                  "external_name for what staff or patrons should see")
+                    raw = {name: value for name, value in raw.items() if name != "description"}
+                yield Declared((str(library), str(code)), raw, (*lib_path, code), label)
 
     def subtree_schema(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "description": "library code -> location code -> fields",
@@ -102,11 +134,21 @@ class LocationHandler(KindHandler):
     def check_references(self, resources: Mapping[Key, Resource],
                          refs: References) -> list[Problem]:
         libraries = refs.libraries()
-        return [
+        problems = [
             Problem(resource.mark, f"location {key[1]!r} is under library {key[0]!r}, which "
                     f"does not exist in Alma (libraries: {', '.join(sorted(libraries))})")
             for key, resource in resources.items() if key[0] not in libraries
         ]
+        types = refs.known_codes(TYPES_TABLE) if resources else None
+        if types is not None:
+            problems += [
+                Problem(resource.marks.get("type", resource.mark),
+                        f"locations.{key[0]}.{key[1]}.type: {wanted!r} is not a code of "
+                        f"Alma's {TYPES_TABLE} code table (codes: {', '.join(sorted(types))}); "
+                        "Alma would refuse it with 60297 \"Location type is not valid\"")
+                for key, resource in sorted(resources.items())
+                if (wanted := resource.fields["type"]) not in types]
+        return problems
 
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:
@@ -134,8 +176,7 @@ class LocationHandler(KindHandler):
         client.post(_path(key[0]), {"code": key[1], **to_wire(fields)})
 
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        current = strip_output_only(client.get(_path(*key)))
-        client.put(_path(*key), {**current, **to_wire(fields)})
+        client.put(_path(*key), update_body(client.get(_path(*key)), fields))
 
     def delete(self, client: AlmaClient, key: Key) -> None:
         client.delete(_path(*key))

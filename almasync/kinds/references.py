@@ -8,7 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 from almasync.alma.client import AlmaClient
-from almasync.errors import AlmaError
+from almasync.alma.payload import as_list
+from almasync.errors import AlmaError, ExitCode
 
 
 class References:
@@ -62,6 +63,18 @@ class References:
                 if exc.status == 400 and exc.code == "90101":
                     return None
                 raise
-            return frozenset(str(row.get("code")) for row in table.get("row") or [])
+            return frozenset(str(row.get("code")) for row in as_list(table.get("row")))
         result: frozenset[str] | None = self.cached(f"code_table:{name}", load)
         return result
+
+    def known_codes(self, name: str) -> frozenset[str] | None:
+        """The codes a coded field may take, from the institution code table ``name``, for
+        checks at plan time; None when there is nothing to check against: Alma has no such
+        table, or this key may not read it (Alma still validates the value on apply).
+        An unreachable Alma is not "nothing to check": it stops the run."""
+        try:
+            return self.code_table_codes(name)
+        except AlmaError as exc:
+            if exc.exit_code is ExitCode.UNAVAILABLE:
+                raise
+            return None

@@ -238,7 +238,7 @@ class ReminderHandler(KindHandler):
         if not resources:
             return []
         tables = {"type": "ReminderTypes", "status": "ReminderStatuses"}
-        codes = {name: refs.code_table_codes(table) for name, table in tables.items()}
+        codes = {name: refs.known_codes(table) for name, table in tables.items()}
         problems = []
         for key, resource in resources.items():
             values = {"type": key[2], "status": resource.fields.get("status")}

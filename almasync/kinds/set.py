@@ -1,12 +1,15 @@
 """Sets: ``/conf/sets[/{id}[/members]]``, keyed by set name.
 
 Config shape: ``sets: {NAME: {type, content, private, description, query | members}}``.
-Alma gives sets system ids, so a set is found by its name in the (paged, brief) list and
-then read in full. A LOGICAL set is defined by its ``query``; an ITEMIZED set lists its
-members' ids, which are read exhaustively from the paged ``/members`` list and written with
-``POST /conf/sets/{id}?op=add_members|delete_members`` in batches of at most 1,000 ids (Alma's
-limit per call). Alma cannot change a set's type or content: a declared set whose type or
-content differs from the live one stops the plan with a config error at the declaring line.
+Alma gives sets system ids, so a set is found by its name with Alma's brief search
+(``q=name~words``, one request for a set of any institution, however many sets it has), and
+read in full when a declared field is not in the brief entry. Only drift, export and prune,
+which need every set, page through the whole list. A LOGICAL set is defined by its
+``query``; an ITEMIZED set lists its members' ids, which are read exhaustively from the paged
+``/members`` list and written with ``POST /conf/sets/{id}?op=add_members|delete_members`` in
+batches of at most 1,000 ids (Alma's limit per call). Alma cannot change a set's type or
+content: a declared set whose type or content differs from the live one stops the plan with a
+config error at the declaring line.
 Deletes happen only inside ``prune: sets`` (``true``, or a list of name prefixes).
 """
 
@@ -20,7 +23,7 @@ from pydantic import Field
 
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
-from almasync.errors import AlmaError, ConfigError, ExitCode, Problem
+from almasync.errors import AlmaError, ConfigError, Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap, wrap
@@ -31,9 +34,6 @@ BASE = "/conf/sets"
 BATCH = 1000
 #: How many member ids a plan shows for each of "added" and "removed".
 SHOWN = 5
-#: What a brief list entry holds; a set with more declared fields is read in full.
-BRIEF = frozenset({"type", "content"})
-#: Where check_references leaves the declared sets for read_live (see _declared_sets).
 #: Fields Alma owns or derives; they never go back in a PUT or a manage-members body.
 _OUTPUT_ONLY = ("number_of_members", "created_by", "created_date", "status_date")
 
@@ -53,7 +53,8 @@ class SetFields(FieldsModel):
                     "cannot change it once the set exists")
     content: str = Field(min_length=1, description="SetContentType code, e.g. BIB_MMS, ITEM, "
                          "USER; Alma cannot change it once the set exists")
-    private: bool = Field(False, json_schema_extra=_no_default)
+    private: bool = Field(True, json_schema_extra=_no_default,
+                          description="Alma makes a set private when this is omitted")
     description: str = Field("", json_schema_extra=_no_default)
     query: str = Field("", min_length=1, json_schema_extra=_no_default,
                        description="LOGICAL sets only: Alma's query, starting with the "
@@ -135,7 +136,7 @@ class SetHandler(KindHandler):
 
     def check_references(self, resources: Mapping[Key, Resource],
                          refs: References) -> list[Problem]:
-        contents = _known_contents(refs)
+        contents = refs.known_codes("SetContentType")
         if contents is None:
             return []
         return [Problem(r.marks.get("content", r.mark), f"sets.{key[0]}.content: "
@@ -169,7 +170,11 @@ class SetHandler(KindHandler):
 
     def read_live(self, client: AlmaClient, query: LiveQuery,
                   refs: References) -> dict[Key, Fields]:
-        listed = {entry["name"]: entry for entry in client.get_list(BASE, "set", paged=True)}
+        if query.everything or query.prune is not False:
+            listed = {entry["name"]: entry for entry in _all_sets(client)}
+        else:
+            found = client.map(lambda key: _search(client, key[0]), sorted(query.wanted))
+            listed = {entry["name"]: entry for entry in found if entry is not None}
         _check_unchangeable(query.declared, listed)
         keys = [(name,) for name in sorted(listed)
                 if (name,) in query.wanted or query.everything
@@ -178,8 +183,11 @@ class SetHandler(KindHandler):
         def one(key: Key) -> tuple[Key, Fields]:
             wanted = query.wanted.get(key, frozenset())
             entry = listed[key[0]]
-            if wanted <= BRIEF and not query.detail:
-                return key, normalise(entry)
+            brief = normalise(entry)
+            # FACTS 8: list entries carry description and private (not the query, not the
+            # members); an entry without a declared field is read in full, never guessed.
+            if wanted <= brief.keys() and not query.detail:
+                return key, brief
             return key, _read_full(client, entry["id"], query.detail or "members" in wanted)
         return dict(client.map(one, keys))
 
@@ -195,8 +203,7 @@ class SetHandler(KindHandler):
         metadata = {name: value for name, value in fields.items() if name != "members"}
         live = normalise(current)
         if any(live.get(name) != value for name, value in metadata.items()):
-            body = {k: v for k, v in strip_output_only(current).items() if k not in _OUTPUT_ONLY}
-            current = client.put(_path(current["id"]), {**body, **to_wire(metadata)})
+            current = client.put(_path(current["id"]), update_body(current, metadata))
         if "members" in fields:
             present = _read_members(client, current["id"])
             wanted = set(fields["members"])
@@ -222,6 +229,15 @@ class SetHandler(KindHandler):
                 entry["members"] = list(fields.get("members", []))
             tree[key[0]] = entry
         return tree
+
+
+def update_body(current: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
+    """The PUT body that sets the declared ``fields`` (members excepted) of the set read as
+    ``current``: every live field kept (Alma replaces the whole set), without Alma's
+    ``link``/``desc`` and the fields it owns (``number_of_members``, creation and status
+    stamps)."""
+    body = {k: v for k, v in strip_output_only(current).items() if k not in _OUTPUT_ONLY}
+    return {**body, **to_wire(fields)}
 
 
 def _shape_problems(name: str, resource: Resource) -> list[Problem]:
@@ -251,17 +267,6 @@ def _shape_problems(name: str, resource: Resource) -> list[Problem]:
                                     f"{label}.members: {member!r} is listed twice"))
         seen.add(member)
     return problems
-
-
-def _known_contents(refs: References) -> frozenset[str] | None:
-    """Alma's SetContentType codes, or None when the table cannot be read with this key
-    (Alma still refuses an unknown content on apply, with 402269)."""
-    try:
-        return refs.code_table_codes("SetContentType")
-    except AlmaError as exc:
-        if exc.exit_code is ExitCode.UNAVAILABLE:
-            raise
-        return None
 
 
 def _check_unchangeable(declared: Mapping[Key, Resource],
@@ -308,20 +313,34 @@ def _manage(client: AlmaClient, current: Mapping[str, Any], op: str, ids: list[s
                     params={"op": op})
 
 
-def _find_id(client: AlmaClient, name: str) -> str:
-    """The id of the set called ``name``. Alma's brief search (``q=name~words``) narrows
-    the list; its word matching is fuzzy, so the whole list is the fallback."""
+def _all_sets(client: AlmaClient) -> list[dict[str, Any]]:
+    """Every set's brief entry: the whole paged list (100 a page)."""
+    return client.get_list(BASE, "set", paged=True)
+
+
+def _search(client: AlmaClient, name: str) -> dict[str, Any] | None:
+    """The brief entry of the set called exactly ``name``, or None when Alma has none.
+
+    Alma's brief search ``q=name~words`` (spaces written as ``_``) looks for the words of
+    the name, so it also finds sets whose names hold more words; the exact name is picked
+    from its hits. A query Alma cannot parse (60106) falls back to the whole list."""
     try:
         hits = client.get_list(BASE, "set", {"q": "name~" + name.replace(" ", "_")},
                                paged=True)
     except AlmaError as exc:
         if exc.status != 400 or exc.code != "60106":  # 60106: Alma cannot parse the query
             raise
-        hits = []
-    found = next((s for s in hits if s["name"] == name), None)
+        hits = _all_sets(client)
+    return next((entry for entry in hits if entry.get("name") == name), None)
+
+
+def _find_id(client: AlmaClient, name: str) -> str:
+    """The id of the set called ``name``, for an update or a delete. The plan found it
+    with the brief search; should the search miss it now, the whole list is read before
+    concluding that the set is gone (a write must not act on a doubtful search)."""
+    found = _search(client, name)
     if found is None:
-        found = next((s for s in client.get_list(BASE, "set", paged=True)
-                      if s["name"] == name), None)
+        found = next((s for s in _all_sets(client) if s.get("name") == name), None)
     if found is None:
         raise AlmaError(400, "60107", f"there is no set named {name!r} in Alma (deleted or "
                         "renamed since the plan was made?)", method="GET", path=BASE)

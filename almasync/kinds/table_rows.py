@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from almasync.alma.client import AlmaClient
+from almasync.alma.payload import as_list
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import AlmaError, AlmasyncError, ConfigError, Mark, Problem
 from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
@@ -73,10 +74,7 @@ def row_key(row: Mapping[str, Any], columns: Sequence[str]) -> str:
 
 def rows_of(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A table's rows as Alma returns them (``row`` is absent when the table is empty)."""
-    value = payload.get("row")
-    if isinstance(value, dict):
-        return [value]
-    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+    return [row for row in as_list(payload.get("row")) if isinstance(row, dict)]
 
 
 def _text(value: Any) -> str | None:

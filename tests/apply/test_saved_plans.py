@@ -23,6 +23,7 @@ def _put_location(almasync: Almasync, library: str, code: str, **fields: Any) ->
     url = f"{almasync.emu.base_url}/almaws/v1/conf/libraries/{library}/locations/{code}"
     headers = {"Authorization": f"apikey {almasync.key}", "Accept": "application/json"}
     body = requests.get(url, headers=headers, timeout=5).json()
+    body = {k: v for k, v in body.items() if not (isinstance(v, dict) and v.get("value") == "")}
     body.update(fields)
     response = requests.put(url, json=body, headers=headers, timeout=5)
     assert response.status_code == 200, response.text

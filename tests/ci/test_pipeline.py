@@ -93,6 +93,9 @@ def test_plan_comment_then_apply_of_the_reviewed_plan_then_drift(
     headers = {"Authorization": f"apikey {emulator.api_key}", "Accept": "application/json",
                "Content-Type": "application/json"}
     location = requests.get(url, headers=headers, timeout=10).json()
+    # Alma refuses a coded field echoed back empty ({"value": ""}); leave those out.
+    location = {k: v for k, v in location.items()
+                if not (isinstance(v, dict) and v.get("value") == "")}
     location["external_name"] = "Renamed by hand"
     assert requests.put(url, json=location, headers=headers, timeout=10).status_code == 200
 

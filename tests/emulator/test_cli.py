@@ -120,3 +120,24 @@ def test_port_in_use_exits_4() -> None:
         _, err = process.communicate(timeout=20)
     assert process.returncode == 4
     assert str(port) in err
+
+
+def test_bare_singletons_flag() -> None:
+    process = _launch("--port", "0", "--rate-limit", "0", "--bare-singletons")
+    try:
+        exports = dict(line.removeprefix("export ").split("=", 1)
+                       for line in _ready_lines(process) if line.startswith("export "))
+        url, key = exports["ALMA_API_URL"], exports["ALMA_API_KEY"]
+        music = requests.get(url + "/almaws/v1/conf/libraries/MUSIC/locations", timeout=10,
+                             headers={"Authorization": f"apikey {key}",
+                                      "Accept": "application/json"}).json()
+        assert music["location"]["code"] == "SCORES"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()

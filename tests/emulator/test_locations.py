@@ -11,7 +11,6 @@ FULL_FIELDS = {
     "code",
     "name",
     "external_name",
-    "description",
     "type",
     "remote_storage",
     "map",
@@ -131,8 +130,54 @@ def test_put_replaces_the_whole_location(api: Api) -> None:
 
 
 def test_put_round_trips_the_get_body(api: Api) -> None:
+    """A GET body whose coded fields all hold a value goes back unchanged."""
+    full = {"accession_placement": "852j", "call_number_type": "1"}
+    assert api.put(LOCATIONS + "/STACKS", json=_new(code="STACKS", **full)).status_code == 200
     loc = api.get(LOCATIONS + "/STACKS").json()
     assert api.put(LOCATIONS + "/STACKS", json=loc).json() == loc
+
+
+@pytest.mark.parametrize(
+    ("field", "code"),
+    [
+        ("type", "60297"),
+        ("fulfillment_unit", "60299"),
+        ("accession_placement", "60300"),
+        ("call_number_type", "60301"),
+    ],
+)
+def test_empty_coded_value_echoed_is_refused(api: Api, field: str, code: str) -> None:
+    """FACTS 8: a PUT echoing an empty enum object was refused (60300); leaving the field
+    out is the safe write. The emulator refuses {"value": ""} on POST and PUT alike."""
+    loc = api.get(LOCATIONS + "/REF").json()
+    assert loc["accession_placement"] == {"value": "", "desc": None}
+    assert_error(api.put(LOCATIONS + "/REF", json=loc), 400, "60300")
+    body = {**_new(code="REF"), field: {"value": ""}}
+    assert_error(api.put(LOCATIONS + "/REF", json=body), 400, code)
+    assert_error(api.post(LOCATIONS, json={**_new(), field: {"value": "", "desc": None}}),
+                 400, code)
+    without = {k: v for k, v in loc.items() if not (isinstance(v, dict) and v["value"] == "")}
+    assert api.put(LOCATIONS + "/REF", json=without).json() == loc
+
+
+def test_locations_have_no_description(api: Api) -> None:
+    """FACTS 8: a full GET of a location has no description. A POST carrying one succeeds
+    (a live test did so), and nothing of it is kept."""
+    created = api.post(LOCATIONS, json=_new(description="Media and film")).json()
+    assert "description" not in created
+    assert "description" not in api.get(LOCATIONS + "/MEDIA").json()
+
+
+def test_type_comes_from_the_location_types_table(api: Api) -> None:
+    table = api.emu.store.code_tables["LocationTypes"]
+    assert [row["code"] for row in table["rows"]] == ["OPEN", "CLOSED", "REMOTE_STORAGE"]
+    assert_error(api.post(LOCATIONS, json=_new(type="SEMINAR")), 400, "60297")
+    table["rows"].append({"code": "SEMINAR", "description": "Seminar room", "default": False,
+                          "enabled": True})
+    created = api.post(LOCATIONS, json=_new(type="SEMINAR")).json()
+    assert created["type"] == {"value": "SEMINAR", "desc": "Seminar room"}
+    listed = api.get("/conf/code-tables/LocationTypes").json()
+    assert "SEMINAR" in [row["code"] for row in listed["row"]]
 
 
 def test_put_validates(api: Api) -> None:

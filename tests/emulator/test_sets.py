@@ -17,12 +17,16 @@ def _members(*ids: str) -> dict[str, Any]:
 
 
 def test_set_list_is_brief(api: Api) -> None:
+    """FACTS 8: list entries carry the metadata, but neither number_of_members nor query."""
     sets = api.get("/conf/sets").json()["set"]
     assert [s["name"] for s in sets] == ["Missing items", "New acquisitions 2026"]
     for entry in sets:
-        assert set(entry) == {"id", "name", "type", "content", "number_of_members", "link"}
-    itemized = sets[1]
-    assert itemized["number_of_members"] == {"value": "2", "link": api.url(ITEMIZED + "/members")}
+        assert set(entry) == {"id", "name", "description", "type", "content", "status", "origin",
+                              "private", "status_date", "created_by", "created_date", "link"}
+    assert sets[1]["private"] == {"value": "false", "desc": "No"}
+    assert sets[1]["description"] == "Titles bought in 2026"
+    assert api.get(ITEMIZED).json()["number_of_members"] == {
+        "value": "2", "link": api.url(ITEMIZED + "/members")}
 
 
 def test_set_list_filters(api: Api) -> None:
@@ -32,7 +36,11 @@ def test_set_list_filters(api: Api) -> None:
     assert names(set_type="LOGICAL") == ["Missing items"]
     assert names(content_type="BIB_MMS") == ["New acquisitions 2026"]
     assert names(q="name~acquisitions") == ["New acquisitions 2026"]
-    assert names(q="name~new_acq") == ["New acquisitions 2026"]
+    assert names(q="name~New_acquisitions_2026") == ["New acquisitions 2026"]
+    assert names(q="name~2026_NEW") == ["New acquisitions 2026"]  # words, in any order
+    assert names(q="name~new_acq") == []  # whole words only
+    assert names(q="name~items AND created_by~exl_api") == ["Missing items"]
+    assert_error(api.get("/conf/sets", params={"q": "name~_"}), 400, "60106")
     assert names(set_origin="UI_CZ") == []
     assert_error(api.get("/conf/sets", params={"q": "acquisitions"}), 400, "60106")
     assert_error(api.get("/conf/sets", params={"set_type": "OTHER"}), 400, "40166410")
@@ -127,9 +135,14 @@ def test_create_update_delete_set(api: Api) -> None:
     assert_error(api.post("/conf/sets", json=body), 400, "402263")
     assert_error(api.put(path, json={**body, "name": "Missing items"}), 400, "402263")
     updated = api.put(
-        path, json={"name": "Weeding 2026 (final)", "type": "ITEMIZED", "content": "BIB_MMS"}
+        path, json={"name": "Weeding 2026 (final)", "type": "ITEMIZED", "content": "BIB_MMS",
+                    "private": "false"}
     ).json()
     assert updated["private"]["value"] == "false" and updated["description"] == ""
+    omitted = api.put(
+        path, json={"name": "Weeding 2026 (final)", "type": "ITEMIZED", "content": "BIB_MMS"}
+    ).json()
+    assert omitted["private"] == {"value": "true", "desc": "Yes"}  # FACTS 8: defaults to true
     assert_error(
         api.put(
             path,

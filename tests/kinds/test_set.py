@@ -6,7 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import requests
+from click.testing import CliRunner
+
+from almasync.emulator import Emulator
+from almasync.emulator.seed import builtin_seed
 from almasync.errors import ExitCode
+from almasync.kinds.set import normalise, update_body
+from almasync.kinds.wire import strip_output_only
 from tests.conftest import EXAMPLES, Almasync
 
 NEW_TITLES = "3100000020005501"      # demo: ITEMIZED BIB_MMS, members 991234 and 991235
@@ -272,3 +279,136 @@ def test_schema_covers_sets(almasync: Almasync, tmp_path: Path) -> None:
     assert fields["properties"]["type"]["enum"] == ["ITEMIZED", "LOGICAL"]
     assert set(fields["required"]) == {"type", "content"}
     assert schema["properties"]["sets"]["additionalProperties"] == {"$ref": "#/$defs/SetFields"}
+
+
+def _set_requests(emu: Emulator) -> list[Any]:
+    """Requests about sets since the last ``emu.requests.clear()``; none is a page of the
+    whole list (a list request without ``q``, or past the first page)."""
+    found = [r for r in emu.requests if r.path.startswith("/almaws/v1/conf/sets")]
+    assert not [r for r in found if r.path == "/almaws/v1/conf/sets" and r.method == "GET"
+                and ("q" not in r.query or r.query.get("offset", "0") != "0")], found
+    return found
+
+
+def test_2000_sets_and_one_declared_cost_a_handful_of_requests(config: Any) -> None:
+    """Plan, apply and rollback of declared sets in an institution of 2,000 sets find each
+    one with Alma's brief search (q=name~words) instead of paging through every set: the
+    number of set requests depends on the declared sets, not on the institution's."""
+    seed = builtin_seed("demo")
+    seed["sets"] += [{"name": f"Circulation report {n:04d}", "type": "LOGICAL",
+                      "content": "ITEM", "query": f"ITEM where ITEM ((barcode CONTAINS R{n}))"}
+                     for n in range(1997)]
+    seed["sets"] += [{"name": name, "type": "ITEMIZED", "content": "BIB_MMS"} for name in
+                     ("New acquisitions 2026 (archive)", "2026 new acquisitions",
+                      "Acquisitions")]
+    one = config({"one.yaml": "sets:\n  New acquisitions 2026:\n    type: ITEMIZED\n"
+                              "    content: BIB_MMS\n    description: Bought in 2026\n"})
+    with Emulator(seed=seed, rate_limit=None) as emu:
+        almasync = Almasync(emu, CliRunner(), emu.api_key)
+        assert len(emu.store.sets) == 2002
+        plan = almasync.plan_json(one)
+        assert [(c["action"], c["key"]) for c in plan["changes"]] == [
+            ("update", "New acquisitions 2026")]
+        [search] = _set_requests(emu)
+        assert search.query["q"] == "name~New_acquisitions_2026"
+
+        emu.requests.clear()
+        applied = almasync("apply", str(one), "--auto-approve")
+        assert applied.exit_code == 0, applied.output
+        # plan: search; snapshot: search, set, members; update: search, set, PUT
+        assert len(_set_requests(emu)) <= 7, _set_requests(emu)
+        assert live_set(almasync, "New acquisitions 2026")["description"] == "Bought in 2026"
+        assert live_set(almasync, "New acquisitions 2026 (archive)")["description"] == ""
+        emu.requests.clear()
+        assert almasync.plan_json(one)["changes"] == []
+        assert len(_set_requests(emu)) == 1
+
+        new = one.parent / "new"
+        new.mkdir()
+        (new / "sets.yaml").write_text("sets:\n  Weeding 2027:\n    type: ITEMIZED\n"
+                                       "    content: BIB_MMS\n")
+        emu.requests.clear()
+        assert almasync("apply", str(new), "--auto-approve").exit_code == 0
+        assert len(_set_requests(emu)) <= 3, _set_requests(emu)  # plan, snapshot: search; POST
+        emu.requests.clear()
+        [snapshot] = (new / ".almasync" / "snapshots").glob("*.json")
+        undone = almasync("rollback", str(snapshot), "--auto-approve")
+        assert undone.exit_code == 0, undone.output
+        assert len(_set_requests(emu)) <= 6, _set_requests(emu)  # searches, the set, DELETE
+        assert "Weeding 2027" not in {s["name"] for s in emu.store.sets.values()}
+        assert any(r.method == "DELETE" for r in _set_requests(emu))
+
+
+def test_writes_never_carry_number_of_members(almasync: Almasync, config: Any) -> None:
+    """number_of_members is Alma's count: no create, update or member call sends it, and a
+    set declared without private is left to Alma, which makes it private (FACTS 8)."""
+    root = config({"sets.yaml": BASIC})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    bodies = [json.loads(r.body) for r in almasync.writes() if r.body]
+    assert bodies and all("number_of_members" not in body for body in bodies)
+    fresh = config({"sets.yaml": "sets:\n  Reading list:\n    type: ITEMIZED\n"
+                                 "    content: BIB_MMS\n"})
+    assert almasync("apply", str(fresh), "--auto-approve").exit_code == 0
+    assert live_set(almasync, "Reading list")["private"] is True
+    exported = almasync("export", "--out", str(fresh.parent / "out"), "--kinds", "sets")
+    assert exported.exit_code == 0, exported.output
+    assert "Reading list:\n    type: ITEMIZED\n    content: BIB_MMS\n    private: true" in \
+        (fresh.parent / "out" / "sets.yaml").read_text()
+
+
+def test_declaring_what_is_live_changes_nothing(almasync: Almasync) -> None:
+    """The no-op write, for every set the emulator serves: declaring what is live and
+    building the PUT body gives the live set without Alma's own fields, and PUTting it
+    leaves the set exactly as it was (private included, which Alma would otherwise reset)."""
+    session = requests.Session()
+    session.headers.update({"Authorization": f"apikey {almasync.key}",
+                            "Accept": "application/json"})
+    with almasync.emu.store.lock:
+        ids = sorted(almasync.emu.store.sets)
+    for set_id in ids:
+        url = f"{almasync.emu.api_url}/conf/sets/{set_id}"
+        before = session.get(url, timeout=10).json()
+        declared = normalise(before)
+        assert declared["private"] is False  # the demo's sets are public
+        body = update_body(before, declared)
+        owned = {"number_of_members", "created_by", "created_date", "status_date"}
+        assert body == {k: v for k, v in strip_output_only(before).items() if k not in owned}
+        put = session.put(url, json=body, timeout=10)
+        assert put.status_code == 200, put.text
+        assert session.get(url, timeout=10).json() == before
+    assert len(ids) == 2
+
+
+def test_a_name_with_a_slash_and_underscores_is_found(almasync: Almasync, config: Any) -> None:
+    """Names are searched word by word (spaces written as _): a name holding / or _ of
+    its own is found again after it was created, and only that set is touched."""
+    names = ("New acquisitions 2025/26", "Weekly_export BIB")
+    root = config({"sets.yaml": "sets:\n" + "".join(
+        f"  {name}:\n    type: ITEMIZED\n    content: BIB_MMS\n    private: false\n"
+        for name in names)})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    almasync.emu.requests.clear()
+    assert almasync.plan_json(root)["changes"] == []
+    queries = sorted(r.query.get("q") for r in almasync.emu.requests
+                     if r.path == "/almaws/v1/conf/sets")
+    assert queries == ["name~New_acquisitions_2025/26", "name~Weekly_export_BIB"]
+
+
+def test_a_name_alma_cannot_search_falls_back_to_the_list(almasync: Almasync,
+                                                          config: Any) -> None:
+    """A name with no word to search for (Alma answers 60106 to ``q=name~_``) is looked
+    up in the whole list instead, for the plan and for the update alike."""
+    root = config({"sets.yaml": "sets:\n  _:\n    type: ITEMIZED\n    content: BIB_MMS\n"
+                                "    private: true\n"})
+    assert almasync("apply", str(root), "--auto-approve").exit_code == 0
+    assert live_set(almasync, "_")["private"] is True
+    (root / "sets.yaml").write_text("sets:\n  _:\n    type: ITEMIZED\n    content: BIB_MMS\n"
+                                    "    private: false\n")
+    almasync.emu.requests.clear()
+    applied = almasync("apply", str(root), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert live_set(almasync, "_")["private"] is False
+    lists = [r.query for r in almasync.emu.requests if r.path == "/almaws/v1/conf/sets"]
+    assert {"q": "name~_", "limit": "100", "offset": "0"} in lists
+    assert {"limit": "100", "offset": "0"} in lists
+    assert almasync.plan_json(root)["changes"] == []

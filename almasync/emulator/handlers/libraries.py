@@ -93,7 +93,7 @@ def location_brief(ctx: Ctx, library: str, loc: Record) -> JsonDict:
         "code": loc["code"],
         "name": loc["name"],
         "external_name": loc["external_name"],
-        "type": vd(loc["type"], labels.LOCATION_TYPES),
+        "type": vd(loc["type"], location_types(ctx.store)),
         "map": loc["map"],
         "remote_storage": loc["remote_storage"],
         "link": _location_link(ctx, library, loc["code"]),
@@ -106,8 +106,7 @@ def location_json(ctx: Ctx, library: str, loc: Record) -> JsonDict:
         "code": loc["code"],
         "name": loc["name"],
         "external_name": loc["external_name"],
-        "description": loc["description"],
-        "type": vd(loc["type"], labels.LOCATION_TYPES),
+        "type": vd(loc["type"], location_types(store)),
         "remote_storage": loc["remote_storage"],
         "map": loc["map"],
         "suppress_from_publishing": bool_text(loc["suppress_from_publishing"]),
@@ -146,13 +145,43 @@ def get_location(ctx: Ctx) -> Reply:
     return Reply(location_json(ctx, library, loc), root="location")
 
 
+#: Alma's error for each coded field's invalid value (FACTS 2.1).
+CODE_ERRORS = {
+    "type": ("60297", "Location type is not valid"),
+    "fulfillment_unit": ("60299", "Fulfillment unit is not valid"),
+    "accession_placement": ("60300", "Accession placement is not valid"),
+    "call_number_type": ("60301", "Call number type is not valid"),
+}
+
+
+def location_types(store: Store) -> dict[str, str]:
+    """Code -> label of the valid location types: the institution's LocationTypes code
+    table, or (a seed without that table) the three types FACTS names."""
+    table = store.code_tables.get("LocationTypes")
+    if table is None:
+        return dict(labels.LOCATION_TYPES)
+    return {str(row["code"]): str(row.get("description") or row["code"]) for row in table["rows"]}
+
+
+def _refuse_empty_codes(body: JsonDict) -> None:
+    """A coded field sent as ``{"value": ""}`` (an empty one echoed from a GET) is refused
+    with the field's own code: one client saw 60300 for exactly this (FACTS section 8).
+    Leaving the field out, or a bare string, is accepted."""
+    for field_name, (code, message) in CODE_ERRORS.items():
+        value = body.get(field_name)
+        if isinstance(value, dict) and value.get("value") in ("", None):
+            raise AlmaError(code, f"{message}: ''.")
+
+
 def parse_location(store: Store, library: str, code: str, body: JsonDict) -> Record:
-    """Validate a POST/PUT body into the stored form; omitted fields take their defaults."""
+    """Validate a POST/PUT body into the stored form; omitted fields take their defaults.
+    A ``description`` is accepted and dropped: Alma's locations have none (FACTS 8)."""
+    _refuse_empty_codes(body)
     name, type_ = text(body.get("name")).strip(), text(body.get("type")).strip()
     for field_name, value in (("code", code), ("name", name), ("type", type_)):
         if not value:
             raise AlmaError(MANDATORY, f"Mandatory field is missing: {field_name}")
-    if type_ not in labels.LOCATION_TYPES:
+    if type_ not in location_types(store):
         raise AlmaError("60297", f"Location type is not valid: {type_}.")
     default_fu = str(store.institution.get("default_fulfillment_unit", ""))
     fulfillment_unit = text(body.get("fulfillment_unit")) or default_fu
@@ -173,7 +202,6 @@ def parse_location(store: Store, library: str, code: str, body: JsonDict) -> Rec
         "code": code,
         "name": name,
         "external_name": text(body.get("external_name")),
-        "description": text(body.get("description")),
         "type": type_,
         "remote_storage": remote_storage,
         "map": text(body.get("map")),

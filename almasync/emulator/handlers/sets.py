@@ -22,21 +22,14 @@ MEMBER_PATHS = {
     "USER": "/users/{id}",
 }
 _QUERY = re.compile(r"^(name|created_by)~(.+)$")
+_WORD_BREAK = re.compile(r"[\s_]+")
 
 
 def set_json(ctx: Ctx, rec: Record, brief: bool = False) -> JsonDict:
-    members = vlink(str(len(rec["members"])), ctx.link(f"/conf/sets/{rec['id']}/members"))
+    """A set as GET answers it; ``brief`` is a list entry, which per FACTS section 8 has the
+    metadata but neither ``query`` nor ``number_of_members``."""
     link = ctx.link(f"/conf/sets/{rec['id']}")
     type_, content = vd(rec["type"], labels.SET_TYPES), vd(rec["content"], labels.SET_CONTENT)
-    if brief:
-        return {
-            "id": rec["id"],
-            "name": rec["name"],
-            "type": type_,
-            "content": content,
-            "number_of_members": members,
-            "link": link,
-        }
     body: JsonDict = {
         "id": rec["id"],
         "name": rec["name"],
@@ -49,6 +42,11 @@ def set_json(ctx: Ctx, rec: Record, brief: bool = False) -> JsonDict:
         "created_by": vd(rec.get("created_by", "exl_api"), desc="API, Ex Libris"),
         "created_date": rec.get("created_date", ""),
     }
+    if brief:
+        body["origin"] = vd(rec.get("origin", "UI"), labels.SET_ORIGINS)
+        body["link"] = link
+        return body
+    members = vlink(str(len(rec["members"])), ctx.link(f"/conf/sets/{rec['id']}/members"))
     if rec["type"] == "LOGICAL":
         body["query"] = {"value": rec.get("query", ""), "desc": rec.get("query", "")}
     body["number_of_members"] = members
@@ -98,21 +96,34 @@ def parse_set(store: Store, body: JsonDict, current: Record | None, missing: str
         "description": text(body.get("description")),
         "type": type_,
         "content": content,
-        "private": flag(body.get("private"), "private", False, "60209"),
+        "private": flag(body.get("private"), "private", True, "60209"),  # FACTS 8
         "status": status,
         "query": query if type_ == "LOGICAL" else "",
         "origin": "UI",
     }
 
 
-def _brief_query(q: str) -> list[tuple[str, str]]:
+def _words(value: str) -> list[str]:
+    """The words of a name (or of a brief-search value): split at spaces and ``_``."""
+    return [w for w in _WORD_BREAK.split(value.lower()) if w]
+
+
+def _brief_query(q: str) -> list[tuple[str, list[str]]]:
+    """``name~words`` terms joined by `` AND ``; ``_`` stands for a space in the words."""
     terms = []
     for part in q.split(" AND "):
         match = _QUERY.match(part.strip())
-        if not match:
+        if not match or not _words(match.group(2)):
             raise AlmaError("60106", f"Invalid query format: {q!r}.")
-        terms.append((match.group(1), match.group(2).replace("_", " ").lower()))
+        terms.append((match.group(1), _words(match.group(2))))
     return terms
+
+
+def _matches(rec: Record, field: str, words: list[str]) -> bool:
+    """Alma's brief search looks for words: every searched word must be a whole word of
+    the field (the strictest reading of "searching for words"; see docs/emulator.md)."""
+    have = set(_words(str(rec.get(field, ""))))
+    return all(word in have for word in words)
 
 
 def list_sets(ctx: Ctx) -> Reply:
@@ -129,7 +140,7 @@ def list_sets(ctx: Ctx) -> Reply:
         if (not content or s["content"] == content)
         and (not set_type or s["type"] == set_type)
         and s.get("origin", "UI") == origin
-        and all(value in str(s.get(field, "")).lower() for field, value in terms)
+        and all(_matches(s, field, words) for field, words in terms)
     ]
     body = paged("set", items, ctx.args, lambda s: set_json(ctx, s, brief=True))
     return Reply(body, root="sets")
