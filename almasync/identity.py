@@ -12,16 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from almasync.alma.client import AlmaClient
+from almasync.alma.client import AlmaClient, WriteOutcomeUnknown
 from almasync.errors import (
     AlmaAuthError,
     AlmaError,
+    AlmaUnavailable,
     EnvironmentMismatch,
     InstitutionMismatch,
     WriteRefused,
 )
 from almasync.kinds.wire import unwrap
 
+#: How often the write-access probe is sent when its answer is lost.
+PROBE_ATTEMPTS = 3
 _TEST_CODE = re.compile(r"institutionCode:\s*(\S+)")
 
 
@@ -89,6 +92,20 @@ def check_write_access(client: AlmaClient) -> None:
 
     A key Alma refuses (a read-only key answers 400 ``UNAUTHORIZED``) stops the run with exit
     4 before anything is written. Any 2xx answer is permission, whatever its body."""
+    for _ in range(PROBE_ATTEMPTS - 1):
+        try:
+            return _probe(client)
+        except WriteOutcomeUnknown:
+            continue  # the probe changes nothing, so asking again is safe
+    try:
+        _probe(client)
+    except WriteOutcomeUnknown as exc:
+        raise AlmaUnavailable(f"could not learn whether this key may write: the answer to "
+                              f"POST /conf/test was lost {PROBE_ATTEMPTS} times ({exc}); "
+                              "nothing was written") from None
+
+
+def _probe(client: AlmaClient) -> None:
     try:
         client.post("/conf/test", None)
     except AlmaAuthError as exc:

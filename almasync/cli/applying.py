@@ -21,6 +21,7 @@ from almasync.cli.jobs_cmds import echo_post_apply_plan, run_post_apply_jobs
 from almasync.cli.terminal import use_colour
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, ExitCode, UsageError
+from almasync.identity import check_write_access
 from almasync.model import Fields, Key, Kind
 from almasync.plan import safety
 from almasync.plan.changes import Change
@@ -55,6 +56,8 @@ class ApplyRun:
     auto_approve: bool
     force: bool
     post_apply: bool = True
+    #: Where the snapshot goes (default: ``.almasync/snapshots/`` under ``home``).
+    journal_dir: Path | None = None
 
     def __call__(self, conn: Connection, plan: Plan, settings: Settings,
                  env_name: str | None, home: Path,
@@ -76,12 +79,14 @@ class ApplyRun:
         if not self._confirmed(plan, conn):
             click.echo("Apply cancelled; nothing was changed.", err=True)
             return ExitCode.ERROR
+        # A key that may only read stops here, before the snapshot and the first write.
+        check_write_access(conn.client)
         if touched is None:
             # The plan's own reads may be brief list entries; a snapshot must hold whole
             # resources so that rollback can create a deleted one again.
             touched = engine.read_touched(conn.client, plan)
         snap = snapshot.build(plan, touched)
-        snap_path = _snapshot_path(home, snap)
+        snap_path = _snapshot_path(self.journal_dir or home / SNAPSHOTS, snap)
         write_atomic(snap_path, json.dumps(snap, indent=2, sort_keys=True) + "\n")
         recheck = _still_as_planned if saved else None
         with progress.applying(len(plan.changes), result_lines) as on_result:
@@ -109,9 +114,9 @@ def _still_as_planned(change: Change, current: Fields | None) -> bool:
     return current is not None and engine.recorded_view(change, current) == change.fingerprint
 
 
-def _snapshot_path(home: Path, snap: dict[str, object]) -> Path:
+def _snapshot_path(directory: Path, snap: dict[str, object]) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return home / SNAPSHOTS / snapshot.name_for(snap, stamp)
+    return directory / snapshot.name_for(snap, stamp)
 
 
 def _applied(report: ApplyReport) -> dict[str, list[str]]:

@@ -40,3 +40,11 @@ def lock_timeout(fn: F) -> F:
                         help="Wait at most this long for another apply or rollback against "
                              "the same institution (default: as long as it takes); then "
                              "exit 5.")(fn)
+
+
+def journal_dir(fn: F) -> F:
+    """--journal-dir: where apply and rollback keep the record of their writes."""
+    return click.option("--journal-dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, metavar="DIR",
+                        help="Keep the record of this run's writes in DIR (default: beside "
+                             "the config folder, or beside the plan file).")(fn)

@@ -14,7 +14,8 @@ from almasync.cli.applying import ApplyRun, blocked
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
 from almasync.cli.jobs_cmds import echo_post_apply_plan
-from almasync.cli.options import F, config_dir, output_format, target
+from almasync.cli.locking import holding
+from almasync.cli.options import F, config_dir, journal_dir, lock_timeout, output_format, target
 from almasync.cli.saved_plan import SavedPlan, echo_settings, open_saved
 from almasync.cli.terminal import note, use_colour
 from almasync.config.loader import DesiredState, load_config, load_settings
@@ -27,10 +28,10 @@ from almasync.plan.plan import Plan
 
 def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = False,
                targets: tuple[str, ...] = (), info: dict[str, str | None] | None = None,
-               progress_shown: bool = True) -> Plan:
+               progress_shown: bool = True, identity: engine.Identity | None = None) -> Plan:
     parsed = [engine.Target.parse(t) for t in targets]
     only = {t.kind for t in parsed} or None
-    identity = engine.identify(conn.client)
+    identity = identity or engine.identify(conn.client)
     with progress.reading(shown=progress_shown) as on_kind:
         live = engine.read_live(conn.client, desired, everything=everything, only=only,
                                 on_kind=on_kind)
@@ -194,44 +195,54 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
 @click.option("--expect-digest", metavar="sha256:HEX",
               help="Apply only if the plan's digest is this one (the digest a reviewer "
                    "approved); otherwise exit 6 with nothing written.")
+@lock_timeout
+@journal_dir
 def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve: bool,
-          force: bool, expect_digest: str | None) -> int:
+          force: bool, expect_digest: str | None, lock_timeout: float | None,
+          journal_dir: Path | None) -> int:
     """Make the changes a plan shows, after confirmation.
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
     is refused (exit 6) if anything it touches changed in Alma since it was made. The live
-    state of everything changed is saved first under .almasync/snapshots/ for `rollback`.
+    state of everything changed is saved first under .almasync/snapshots/ (beside the config,
+    or beside a saved plan) for `rollback`. One apply or rollback at a time runs against an
+    institution on this machine; another waits (see --lock-timeout).
     """
-    run = ApplyRun(auto_approve, force)
+    run = ApplyRun(auto_approve, force, journal_dir=journal_dir)
     if source.is_file():
         opened = open_saved(source, env_name)
         echo_settings(opened)
         settings, env_name, home = opened.settings, opened.env_name, source.parent
         with connect(settings, env_name, emulator, read_only=False) as conn:
-            saved = _bound(conn, opened)
+            identity = engine.identify(conn.client)
+            saved = _bound(conn, opened, identity)
             if _outside_prune(saved, settings):
                 return ExitCode.BLOCKED
-            touched = engine.read_touched(conn.client, saved)
-            stale = engine.find_stale(saved, touched)
-            for sentence in stale:
-                click.echo(f"Stale: {sentence}", err=True)
-            if stale:
-                raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
-                                     "resources changed since it was made); nothing was "
-                                     "applied. Make a new plan.")
-            _check_digest(saved, expect_digest)
-            return run(conn, saved, settings, env_name, home, touched, saved=True)
+            with holding(identity.code, "apply", lock_timeout):
+                touched = engine.read_touched(conn.client, saved)
+                stale = engine.find_stale(saved, touched)
+                for sentence in stale:
+                    click.echo(f"Stale: {sentence}", err=True)
+                if stale:
+                    raise StalePlanError(f"the saved plan {source} is stale ({len(stale)} "
+                                         "resources changed since it was made); nothing was "
+                                         "applied. Make a new plan.")
+                _check_digest(saved, expect_digest)
+                return run(conn, saved, settings, env_name, home, touched, saved=True)
     desired = load_config(source, env_name)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
-        result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
-        _check_digest(result, expect_digest)
-        return run(conn, result, desired.settings, env_name, source, None)
+        identity = engine.identify(conn.client)
+        # Held while planning too: a plan read while another run writes would be stale.
+        with holding(identity.code, "apply", lock_timeout):
+            result = _make_plan(conn, desired, info={"config": str(source), "env": env_name},
+                                identity=identity)
+            _check_digest(result, expect_digest)
+            return run(conn, result, desired.settings, env_name, source, None)
 
 
-def _bound(conn: Connection, opened: SavedPlan) -> Plan:
+def _bound(conn: Connection, opened: SavedPlan, identity: engine.Identity) -> Plan:
     """The saved plan, refused (exit 5, nothing written) against any institution but its
     own; its header then names where the writes really go."""
-    identity = engine.identify(conn.client)
     check_institution(opened.plan.target.get("institution"), identity,
                       f"the plan {opened.path}")
     return dataclasses.replace(opened.plan,
@@ -263,8 +274,11 @@ def _check_digest(result: Plan, expected: str | None) -> None:
 @target
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True, help="Lift the safety caps for this run only.")
+@lock_timeout
+@journal_dir
 def rollback(snapshot_file: Path, env_name: str | None, emulator: str | None,
-             auto_approve: bool, force: bool) -> int:
+             auto_approve: bool, force: bool, lock_timeout: float | None,
+             journal_dir: Path | None) -> int:
     """Undo an apply from the snapshot it saved: plan the inverse and apply it like any
     plan (same safety rules, same confirmation)."""
     try:
@@ -281,5 +295,7 @@ def rollback(snapshot_file: Path, env_name: str | None, emulator: str | None,
                           f"the snapshot {snapshot_file}")
         inverse = dataclasses.replace(inverse,
                                       target={**inverse.target, **where_info(conn, identity)})
-        run = ApplyRun(auto_approve, force, post_apply=False)
-        return run(conn, inverse, settings, env_name, home, None)
+        run = ApplyRun(auto_approve, force, post_apply=False,
+                       journal_dir=journal_dir or snapshot_file.parent)
+        with holding(identity.code, "rollback", lock_timeout):
+            return run(conn, inverse, settings, env_name, home, None)
