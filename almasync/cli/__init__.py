@@ -9,6 +9,7 @@ import click
 
 from almasync import __version__
 from almasync.cli.boundary import run_guarded
+from almasync.cli.doctor_cmd import doctor
 from almasync.cli.examples import EXAMPLES
 from almasync.cli.jobs_cmds import jobs
 from almasync.cli.plan_cmds import apply, drift, plan, rollback, validate
@@ -38,7 +39,7 @@ def cli() -> None:
     logging_setup()
 
 
-for command in (validate, plan, drift, apply, rollback, export, schema, jobs):
+for command in (validate, plan, drift, apply, rollback, export, schema, jobs, doctor):
     cli.add_command(command)
 
 

@@ -17,5 +17,6 @@ EXAMPLES: dict[str, str] = {
     "jobs list": "almasync jobs list --type SCHEDULED --env sandbox",
     "jobs run": "almasync jobs run M26714670000011 --set 'New acquisitions 2026' --wait",
     "jobs status": "almasync jobs status M26714670000011 1108569450000121",
+    "doctor": "almasync doctor --env sandbox --record captures/",
     "emulator": "almasync emulator --seed demo --port 8899",
 }

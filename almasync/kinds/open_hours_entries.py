@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from almasync.alma.payload import as_list
 from almasync.kinds.wire import as_bool, unwrap, wrap
 
 LIST = "open_hour"
@@ -58,13 +59,6 @@ def _identity(type_: str) -> tuple[str, ...]:
 
 
 # -- reading -------------------------------------------------------------------------------
-
-
-def as_list(value: Any) -> list[Any]:
-    """A repeated element: absent, one bare object, or a list."""
-    if value is None or value == "":
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def raw_entries(body: Mapping[str, Any] | None) -> list[dict[str, Any]]:
