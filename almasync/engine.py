@@ -14,6 +14,7 @@ from almasync.identity import check_environment_type
 from almasync.identity import identify as identify
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
+from almasync.kinds.readonly.refs import live_reference_problems, reference_problems
 from almasync.kinds.references import References
 from almasync.model import Fields, Key, Kind, format_key, parse_key
 from almasync.plan.changes import Action, Change, order_key
@@ -77,6 +78,7 @@ def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = F
     handlers = kinds_to_read(desired, everything, only)
     checked = client.map(lambda h: h.check_references(desired.of(h.kind), refs), handlers)
     problems = [problem for found in checked for problem in found]
+    problems += reference_problems(desired, {h.kind for h in handlers}, refs)
     if problems:
         raise ConfigError(problems)
 
@@ -90,7 +92,11 @@ def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = F
 
     # Kinds are independent reads: run them side by side (each also spreads its own reads
     # over the client's workers); the client's one rate limiter keeps the total in bounds.
-    return dict(client.map(read, handlers))
+    live = dict(client.map(read, handlers))
+    problems = live_reference_problems(desired, live, refs)
+    if problems:
+        raise ConfigError(problems)
+    return live
 
 
 def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Target] = (),
@@ -98,21 +104,24 @@ def make_plan(desired: DesiredState, live: LiveState, *, targets: Iterable[Targe
     """Diff every kind that was read, order the changes, keep the targeted ones."""
     targets = list(targets)
     changes: list[Change] = []
+    alma_only: list[Change] = []  # read-only kinds: shown, never written
     strays: list[tuple[Kind, Key]] = []
     for kind, live_kind in live.items():
         handler = HANDLERS[kind]
         found = diff_kind(handler, desired.of(kind), live_kind,
                           desired.settings.prune_rule(kind))
-        changes.extend(found)
+        (alma_only if handler.read_only else changes).extend(found)
         deleted = {c.key for c in found if c.action is Action.DELETE}
         strays.extend((kind, key) for key in unmanaged(desired.of(kind), live_kind)
                       if key not in deleted and not handler.is_default(key, live_kind[key]))
     if targets:
         changes = [c for c in changes if any(t.admits(c.kind, c.key) for t in targets)]
+        alma_only = [c for c in alma_only if any(t.admits(c.kind, c.key) for t in targets)]
     changes.sort(key=lambda c: order_key(c, rank(c.kind)))
+    alma_only.sort(key=lambda c: order_key(c, rank(c.kind)))
     counts = {kind: len(resources) for kind, resources in live.items()}
     return Plan(tuple(changes), tuple(sorted(strays, key=lambda s: (rank(s[0]), s[1]))),
-                counts, dict(target_info or {}))
+                counts, dict(target_info or {}), alma_only=tuple(alma_only))
 
 
 def read_touched(client: AlmaClient, plan: Plan) -> dict[Kind, Mapping[Key, Fields]]:

@@ -29,6 +29,14 @@ class Kind(Enum):
     SET = "set"
     INTEGRATION_PROFILE = "integration_profile"
     OPEN_HOURS = "open_hours"
+    # Read-only configuration: exported and compared, never written (Alma's API cannot).
+    LIBRARY = "library"
+    CIRC_DESK = "circulation_desk"
+    DEPARTMENT = "department"
+    PRINTER = "printer"
+    DEPOSIT_PROFILE = "deposit_profile"
+    IMPORT_PROFILE = "import_profile"
+    GENERAL = "general_configuration"
 
     @property
     def config_key(self) -> str:
@@ -46,6 +54,13 @@ _CONFIG_KEYS = {
     Kind.SET: "sets",
     Kind.INTEGRATION_PROFILE: "integration_profiles",
     Kind.OPEN_HOURS: "open_hours",
+    Kind.LIBRARY: "libraries",
+    Kind.CIRC_DESK: "circulation_desks",
+    Kind.DEPARTMENT: "departments",
+    Kind.PRINTER: "printers",
+    Kind.DEPOSIT_PROFILE: "deposit_profiles",
+    Kind.IMPORT_PROFILE: "import_profiles",
+    Kind.GENERAL: "general",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,10 @@ from almasync.cli import cli
 from almasync.emulator import Emulator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "config"
+
+# Retries in tests happen at once: the emulator's faults are not healed by waiting. A test
+# that needs a real pause (the per-second threshold) passes its own RetryPolicy.
+os.environ.setdefault("ALMASYNC_RETRY_BACKOFF", "0")
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from almasync.alma.retry import RetryPolicy
 from almasync.doctor.client import RecordingClient
 from almasync.doctor.noop import Outcome, check_all
 from almasync.emulator import Emulator, generate_large
@@ -66,5 +67,5 @@ def serving(source: Any) -> Iterator[tuple[str, str]]:
 
 
 def outcomes(base_url: str, key: str) -> list[Outcome]:
-    with RecordingClient(base_url, key, rate_limit=None, max_retries=0) as client:
+    with RecordingClient(base_url, key, rate_limit=None, retry=RetryPolicy.never()) as client:
         return check_all(client)

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from almasync import engine
+from almasync.alma.retry import RetryPolicy
 from almasync.cli import cli
 from almasync.config.loader import DesiredState
 from almasync.config.settings import Settings
@@ -28,7 +29,7 @@ def test_there_are_captures_to_replay() -> None:
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
 def test_a_capture_reads_and_normalises(folder: Path) -> None:
     with Replay.from_folder(folder) as replay, RecordingClient(
-            replay.base_url, replay.api_key, rate_limit=None, max_retries=0) as client:
+            replay.base_url, replay.api_key, rate_limit=None, retry=RetryPolicy.never()) as client:
         live = engine.read_live(client, DesiredState(folder, Settings()), everything=True,
                                 detail=True)
     present = {kind for kind, resources in live.items() if resources}

@@ -20,7 +20,7 @@ def _export_then_plan(runner: CliRunner, env: dict[str, str], out: Path) -> dict
     exported = runner.invoke(cli, ["export", "--out", str(out)], env=env)
     assert exported.exit_code == 0, exported.stderr
     for handler in ORDER:
-        assert (out / f"{handler.kind.config_key}.yaml").is_file()
+        assert (out / handler.export_name).is_file()
     planned = runner.invoke(cli, ["plan", str(out), "--format", "json"], env=env)
     assert planned.exit_code == 0, planned.stderr
     # What export leaves out as Alma's defaults, drift does not call unmanaged.
@@ -35,7 +35,10 @@ def test_demo_round_trip(almasync: Almasync, tmp_path: Path) -> None:
     env = {"ALMA_API_URL": almasync.emu.base_url, "ALMA_API_KEY": almasync.key,
            "ALMASYNC_RATE_LIMIT": "0"}
     plan = _export_then_plan(almasync.runner, env, tmp_path / "out")
-    assert plan["changes"] == []
+    assert plan["changes"] == [] and plan["alma_only"] == []
+    # Every read-only kind is exported (under readonly/) and compared.
+    counts: dict[str, int] = plan["live_counts"]  # type: ignore[assignment]
+    assert all(counts[h.kind.value] > 0 for h in ORDER if h.read_only)
     assert sum(plan["live_counts"].values()) > 30  # type: ignore[attr-defined]
     assert {r.method for r in almasync.emu.requests} == {"GET"}
 

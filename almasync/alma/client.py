@@ -1,8 +1,9 @@
 """The one HTTP client almasync uses to talk to Alma.
 
-It owns authentication, the rate limit, retries, paging and Alma's error bodies. It is the
-only module that imports ``requests``. A read-only client refuses every call but GET before
-anything reaches the network: ``plan``, ``drift`` and ``export`` use one.
+It owns authentication, the rate limit, timeouts, paging and Alma's error bodies; the retry
+rules are in :mod:`almasync.alma.retry`. It is the only module that imports ``requests``.
+A read-only client refuses every call but GET before anything reaches the network:
+``plan``, ``drift`` and ``export`` use one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from almasync.alma import payload
 from almasync.alma.errors import alma_error
 from almasync.alma.ratelimit import TokenBucket
+from almasync.alma.retry import IDEMPOTENT, RetryObserver, RetryPolicy, failure_reason, never_sent
 from almasync.errors import (
     AlmaError,
     AlmaQuotaError,
@@ -39,8 +41,15 @@ R = TypeVar("R")
 API_PREFIX = "/almaws/v1"
 DEFAULT_RATE = 20.0
 PAGE_SIZE = 100
-_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
-_RETRY_STATUS = frozenset({500, 502, 503, 504})
+#: Seconds one call may wait for Alma's answer (``--timeout``, ``ALMASYNC_TIMEOUT``).
+DEFAULT_TIMEOUT = 30.0
+TIMEOUT_ENV = "ALMASYNC_TIMEOUT"
+#: Connecting never waits longer than this, whatever the timeout.
+CONNECT_TIMEOUT = 10.0
+
+
+class _NotStarted(Exception):
+    """An item of :meth:`AlmaClient.map` skipped because another one failed."""
 
 
 class WriteOutcomeUnknown(AlmaUnavailable):
@@ -74,10 +83,11 @@ def _is_loopback(host: str) -> bool:
 class AlmaClient:
     """Calls ``{base_url}/almaws/v1{path}`` with ``Authorization: apikey KEY``.
 
-    Reads may run concurrently through :meth:`map`; every request, from any thread, first
-    takes a token from one shared bucket. Retries: a 429 ``PER_SECOND_THRESHOLD`` is retried
-    for any method (Alma did not process the call); 5xx and lost connections are retried
-    only for GET, PUT and DELETE, which are idempotent. A POST is never retried blindly.
+    Reads may run concurrently through :meth:`map`; every request and every retry, from any
+    thread, first takes a token from one shared bucket. ``timeout`` is how long one call may
+    wait for an answer; ``retry`` says what is retried (:class:`RetryPolicy`: 429 for any
+    method, 5xx and lost answers only for idempotent methods, TLS errors never). A POST is
+    never retried blindly. ``notice`` is told about each retry in one line.
     """
 
     def __init__(
@@ -87,19 +97,19 @@ class AlmaClient:
         *,
         read_only: bool,
         rate_limit: float | None = DEFAULT_RATE,
-        timeout: tuple[float, float] = (5.0, 60.0),
-        max_retries: int = 4,
-        backoff: float = 0.5,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
         workers: int = 4,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         if not api_key:
             raise ConfigError("no API key: set ALMA_API_KEY (or the variable named by "
                               "api_key_env in almasync.yaml)")
         self.base_url = check_base_url(base_url)
         self.read_only = read_only
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
+        self.timeout = (timeout if isinstance(timeout, tuple)
+                        else (min(timeout, CONNECT_TIMEOUT), timeout))
+        self.retry = retry or RetryPolicy.from_env()
         self.workers = max(1, workers)
         self.bucket = TokenBucket(rate_limit)
         self.remaining: int | None = None
@@ -108,7 +118,9 @@ class AlmaClient:
         self._lock = threading.Lock()
         self._session = requests.Session()
         # Kinds are read side by side, each with its own workers: room for both levels.
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.workers * (self.workers + 1))
+        observer = RetryObserver(self.bucket, self._count, notice)
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.workers * (self.workers + 1),
+                              max_retries=self.retry.retry(observer))
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._session.headers.update({
@@ -171,8 +183,28 @@ class AlmaClient:
         items = list(items)
         if len(items) <= 1 or self.workers == 1:
             return [fn(item) for item in items]
+        # The first failure ends the map: items not yet started are never started (a hung
+        # gateway would otherwise cost one timeout per queued item).
+        failed = threading.Event()
+
+        def run(item: T) -> R:
+            if failed.is_set():
+                raise _NotStarted
+            try:
+                return fn(item)
+            except BaseException:
+                failed.set()
+                raise
+
         with ThreadPoolExecutor(self.workers, thread_name_prefix="almasync-read") as pool:
-            return list(pool.map(fn, items))
+            futures = [pool.submit(run, item) for item in items]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if failed.is_set():
+                pool.shutdown(wait=True, cancel_futures=True)
+                errors = [f.exception() for f in futures if f.done() and not f.cancelled()]
+                raise next(e for e in errors if e is not None and
+                           not isinstance(e, _NotStarted))
+            return [f.result() for f in futures]
 
     # -- the machinery -------------------------------------------------------------------
 
@@ -192,60 +224,46 @@ class AlmaClient:
         elif json_body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(json_body).encode("utf-8")
-        for attempt in range(self.max_retries + 1):
-            last = attempt == self.max_retries
-            response = self._send(method, url, path, params, data, headers, last)
-            if response is None:
-                self._sleep(attempt)
-                continue
-            if 200 <= response.status_code < 300:
-                return self._decode(method, path, response)
-            error = alma_error(response.status_code, response.headers.get("Content-Type", ""),
-                               response.content, method, path)
-            throttled = error.code == "PER_SECOND_THRESHOLD"
-            if not last and (throttled or (response.status_code in _RETRY_STATUS
-                                           and method in _IDEMPOTENT)):
-                self._sleep(attempt)
-                continue
-            if throttled:
-                raise AlmaQuotaError(error.status, error.code, f"{error.alma_message} (still "
-                                     f"refused after {self.max_retries} retries)",
-                                     error.tracking_id, method, path)
-            raise error
-        raise AssertionError("unreachable")  # pragma: no cover
+        response = self._send(method, url, path, params, data, headers)
+        if 200 <= response.status_code < 300:
+            return self._decode(method, path, response)
+        error = alma_error(response.status_code, response.headers.get("Content-Type", ""),
+                           response.content, method, path)
+        if error.code == "PER_SECOND_THRESHOLD":
+            raise AlmaQuotaError(error.status, error.code, f"{error.alma_message} (still "
+                                 f"refused after {self.retry.status_retries} retries)",
+                                 error.tracking_id, method, path)
+        raise error
 
     def _send(self, method: str, url: str, path: str, params: Mapping[str, Any] | None,
-              data: bytes | None, headers: dict[str, str], last: bool
-              ) -> requests.Response | None:
-        """One HTTP exchange; None means "lost, try again" (idempotent calls only)."""
+              data: bytes | None, headers: dict[str, str]) -> requests.Response:
+        """One call, retried by the session's :class:`RetryPolicy`; the last answer."""
         self.bucket.acquire()
         started = time.monotonic()
         try:
             response = self._session.request(method, url, params=params, data=data,
                                              headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
-            reason = self._scrub(f"{type(exc).__name__}: {exc}")
             log.debug("%s %s failed after %.3fs: %s", method, path,
-                      time.monotonic() - started, reason)
-            never_sent = isinstance(exc, requests.ConnectTimeout)
-            if (method in _IDEMPOTENT or never_sent) and not last:
-                return None
-            host = urlsplit(url).netloc
-            if method not in _IDEMPOTENT and not never_sent:
+                      time.monotonic() - started, self._scrub(f"{type(exc).__name__}: {exc}"))
+            host = urlsplit(url).hostname or url
+            reason = self._scrub(failure_reason(exc, self.timeout[1]))
+            if method not in IDEMPOTENT and not never_sent(exc):
                 raise WriteOutcomeUnknown(
                     f"{method} {path}: the connection to {host} was lost mid-call ({reason}); "
                     "Alma may or may not have made the change") from None
-            raise AlmaUnavailable(
-                f"could not reach Alma at {host} ({reason}); check ALMA_API_URL and the "
-                "network") from None
-        with self._lock:
-            self.calls += 1
+            raise AlmaUnavailable(f"could not reach Alma at {host}: {reason}") from None
+        self._count()
         log.debug("%s %s -> %s in %.3fs", method, path, response.status_code,
                   time.monotonic() - started)
         remaining = response.headers.get("X-Exl-Api-Remaining")
         if remaining and remaining.isdigit():
             self.remaining = int(remaining)
         return response
+
+    def _count(self) -> None:
+        with self._lock:
+            self.calls += 1
 
     @staticmethod
     def _decode(method: str, path: str, response: requests.Response) -> Any:
@@ -256,9 +274,6 @@ class AlmaClient:
         except ValueError as exc:
             raise AlmaError(response.status_code, "HTTP", "Alma answered with a body that is "
                             "not JSON", None, method, path) from exc
-
-    def _sleep(self, attempt: int) -> None:
-        time.sleep(self.backoff * (2 ** attempt))
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text

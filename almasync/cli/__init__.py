@@ -31,11 +31,16 @@ class AlmasyncGroup(click.Group):
 
 @click.group(cls=AlmasyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="almasync")
-def cli() -> None:
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="How long one call may wait for Alma's answer (default: "
+                   "$ALMASYNC_TIMEOUT, else 30).")
+@click.pass_context
+def cli(ctx: click.Context, timeout: float | None) -> None:
     """Keep an Ex Libris Alma institution's configuration in git.
 
     -v (log HTTP calls) and -q (results only) work before or after the command.
     """
+    ctx.obj = {"timeout": timeout}
     logging_setup()
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
 
-from almasync.alma.client import DEFAULT_RATE, AlmaClient
+from almasync.alma.client import DEFAULT_RATE, DEFAULT_TIMEOUT, TIMEOUT_ENV, AlmaClient
 from almasync.config.settings import Settings
 from almasync.errors import ConfigError, UsageError
 
@@ -38,6 +39,32 @@ def _rate(configured: float | None) -> float | None:
             raise ConfigError(f"{RATE_ENV}={text!r} is not a number") from None
         return value if value > 0 else None
     return configured or DEFAULT_RATE
+
+
+def call_timeout() -> float:
+    """Seconds one call may wait: ``--timeout`` (on the ``almasync`` group), else
+    ``ALMASYNC_TIMEOUT``, else the default."""
+    ctx = click.get_current_context(silent=True)
+    given = (ctx.find_root().obj or {}).get("timeout") if ctx is not None else None
+    if isinstance(given, float | int):
+        return float(given)
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{TIMEOUT_ENV}={text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise ConfigError(f"{TIMEOUT_ENV}={text!r} must be more than 0 seconds")
+    return value
+
+
+def _retry_notice() -> Callable[[str], None] | None:
+    """On a terminal, each retry is announced on stderr, so a wait is never silent."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda line: click.echo(f"Waiting on Alma: {line}", err=True)
 
 
 #: Below this many calls left today (X-Exl-Api-Remaining), every run says so on stderr.
@@ -69,7 +96,9 @@ def connect(settings: Settings, env_name: str | None, emulator: str | None,
         else:
             target = _from_variables()
         client = stack.enter_context(AlmaClient(target.url, target.key, read_only=read_only,
-                                                rate_limit=target.rate))
+                                                rate_limit=target.rate,
+                                                timeout=call_timeout(),
+                                                notice=_retry_notice()))
         yield Connection(client, target.label, target.environment_type, target.where)
         if client.remaining is not None and client.remaining < LOW_QUOTA:
             click.echo(f"Warning: Alma reports {client.remaining} API calls left today for "

@@ -4,6 +4,7 @@ worst exit code of them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -34,11 +35,11 @@ def _one(directory: Path, env: str, make_plan: PlanMaker, *, drift: bool,
                            info={"config": str(directory), "env": env}, progress_shown=False)
     if drift:
         if not everything:
-            result = Plan(result.changes, (), result.live_counts, result.target)
-        return result, ExitCode.CHANGES if result.changes or result.unmanaged else ExitCode.OK
+            result = dataclasses.replace(result, unmanaged=())
+        return result, ExitCode.CHANGES if result.differs or result.unmanaged else ExitCode.OK
     post_apply = jobs.describe_post_apply(desired.settings.post_apply)
-    result = Plan(result.changes, result.unmanaged, result.live_counts, result.target,
-                  tuple(post_apply), recorded.record(desired.settings, env))
+    result = dataclasses.replace(result, post_apply=tuple(post_apply),
+                                 settings=recorded.record(desired.settings, env))
     try:
         check_environment_type(Identity(result.target.get("institution", ""),
                                         result.target.get("environment_type"), ""),
@@ -50,7 +51,7 @@ def _one(directory: Path, env: str, make_plan: PlanMaker, *, drift: bool,
     verdict = safety.judge(result, desired.settings.safety.for_environment(env))
     if verdict.blocking(False):
         return result, ExitCode.BLOCKED
-    return result, ExitCode.CHANGES if result.changes else ExitCode.OK
+    return result, ExitCode.CHANGES if result.differs else ExitCode.OK
 
 
 def run(directory: Path, envs: list[str], make_plan: PlanMaker, *, fmt: str,
@@ -112,7 +113,7 @@ def _render(outcomes: list[consortium.Outcome[Plan]], fmt: str, drift: bool) -> 
 def _summary(outcome: consortium.Outcome[Plan], drift: bool) -> str:
     if outcome.value is None:
         return f"{outcome.env} failed (exit {outcome.code})"
-    changes = len(outcome.value.changes)
+    changes = len(outcome.value.changes) + len(outcome.value.alma_only)
     unmanaged = len(outcome.value.unmanaged) if drift else 0
     parts = [f"{changes} change(s)"] if changes else []
     parts += [f"{unmanaged} unmanaged"] if unmanaged else []

@@ -17,7 +17,7 @@ from typing import Any
 
 from almasync.model import Kind, format_key
 from almasync.plan.changes import ABSENT, Action, Change, FieldDiff
-from almasync.plan.plan import Plan
+from almasync.plan.plan import Plan, alma_only_message
 
 #: GitHub refuses comments over 65,536 characters; stay clearly below.
 LIMIT = 65_000
@@ -266,13 +266,32 @@ def _counts(changes: list[Change]) -> list[str]:
     return [*lines, ""]
 
 
+def _alma_only(plan: Plan) -> list[str]:
+    """Read-only differences: named with their values, never counted as writes."""
+    lines = [f"#### {len(plan.alma_only)} difference(s) to make in Alma's UI", "",
+             "Read-only configuration: apply never writes it.", ""]
+    for change in plan.alma_only:
+        lines.append(f"- `{_escape(change.name)}`: {alma_only_message(change)}")
+        lines += [f"  - `{_escape(d.path)}`: {_escape(_short(d.before))} -> "
+                  f"{_escape(_short(d.after))}" for d in change.diffs]
+    return [*lines, ""]
+
+
+def _short(value: object) -> str:
+    text = "(absent)" if value is ABSENT else json.dumps(value, ensure_ascii=False,
+                                                          sort_keys=True)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def plan_markdown(plan: Plan, title: str = "almasync plan", *,
                   limit: int = LIMIT) -> str:
     """The pull-request comment for ``plan``; never longer than ``limit`` characters."""
     deletes = plan.of(Action.DELETE)
     others = [c for c in plan.changes if c.action is not Action.DELETE]
     head = [_summary(plan, title), ""]
-    if plan.empty and plan.unmanaged:
+    if plan.alma_only:
+        head += _alma_only(plan)
+    elif plan.empty and plan.unmanaged:
         head += ["No changes to declared resources.", ""]
     elif plan.empty:
         head += ["No changes. The configuration matches Alma.", ""]

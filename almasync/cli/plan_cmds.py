@@ -144,7 +144,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     guard_environment(conn, result)
     if blocked(result, desired.settings, env_name, force=False):
         return ExitCode.BLOCKED
-    return ExitCode.CHANGES if detailed_exitcode and not result.empty else ExitCode.OK
+    return ExitCode.CHANGES if detailed_exitcode and result.differs else ExitCode.OK
 
 
 @click.command()
@@ -171,7 +171,7 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, everything=include_unmanaged)
     if not include_unmanaged:
-        result = Plan(result.changes, (), result.live_counts, result.target)
+        result = dataclasses.replace(result, unmanaged=())
     if fmt == "json":
         click.echo(render.plan_json(result), nl=False)
     elif fmt == "junit":
@@ -182,7 +182,7 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
         click.echo(render.drift_text(result, colour=use_colour()), color=use_colour())
     if junit_out:
         write_atomic(junit_out, render.drift_junit(result))
-    drifted = bool(result.changes or result.unmanaged)
+    drifted = bool(result.differs or result.unmanaged)
     return ExitCode.CHANGES if drifted else ExitCode.OK
 
 

@@ -12,7 +12,7 @@ import click
 from almasync.cli import markdown
 from almasync.model import format_key
 from almasync.plan.changes import ABSENT, Action, Change
-from almasync.plan.plan import Plan
+from almasync.plan.plan import Plan, alma_only_message
 
 _COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
 
@@ -71,17 +71,34 @@ def plan_text(plan: Plan, *, colour: bool = False, verb: str = "plan") -> str:
         head = f"{change.action.symbol} {change.name}"
         lines.append(click.style(head, fg=_COLOURS[change.action]) if colour else head)
         lines.extend(f"    {line}" for line in _detail(change))
-    if not plan.changes and verb == "drift" and plan.unmanaged:
+    lines.extend(alma_only_lines(plan, colour=colour))
+    if plan.changes or plan.alma_only:
+        pass
+    elif verb == "drift" and plan.unmanaged:
         # The text never says "matches" when drift exits 2 for what it lists below.
         lines.append("No changes to declared resources, but Alma holds "
                      f"{len(plan.unmanaged)} that no file declares (listed below).")
-    elif not plan.changes:
+    else:
         lines.append("No changes. The configuration matches Alma.")
     lines += ["", summary_line(plan)]
+    if plan.alma_only:
+        lines.append(f"{len(plan.alma_only)} difference(s) in read-only configuration: only "
+                     "Alma's UI can change them, so apply leaves them as they are.")
     if verb == "plan":
         lines.append("Nothing was applied: this was a plan. Run `almasync apply` to make "
                      "these changes." if plan.changes else "Nothing was applied.")
     return "\n".join(lines)
+
+
+def alma_only_lines(plan: Plan, *, colour: bool = False) -> list[str]:
+    """``! kind key: cannot be changed through the API; change it in Alma`` and the
+    differing values, for each read-only difference."""
+    lines: list[str] = []
+    for change in plan.alma_only:
+        head = f"! {change.name}: {alma_only_message(change)}"
+        lines.append(click.style(head, fg="magenta") if colour else head)
+        lines.extend(f"    {line}" for line in _detail(change))
+    return lines
 
 
 def drift_text(plan: Plan, *, colour: bool = False) -> str:
@@ -114,13 +131,18 @@ def drift_junit(plan: Plan) -> str:
         cases.append(f'  <testcase classname={quoteattr(c.kind.value)} '
                      f'name={quoteattr(format_key(c.key))}><failure message='
                      f'{quoteattr(c.action.value)}>{escape(text)}</failure></testcase>')
+    for c in plan.alma_only:
+        text = "\n".join(_detail(c))
+        cases.append(f'  <testcase classname={quoteattr(c.kind.value)} '
+                     f'name={quoteattr(format_key(c.key))}><failure message='
+                     f'{quoteattr(alma_only_message(c))}>{escape(text)}</failure></testcase>')
     for kind, key in plan.unmanaged:
         cases.append(f'  <testcase classname={quoteattr(kind.value)} '
                      f'name={quoteattr(format_key(key))}><failure message="unmanaged"/>'
                      '</testcase>')
     if not cases:
         cases.append('  <testcase classname="almasync" name="no drift"/>')
-    failures = len(plan.changes) + len(plan.unmanaged)
+    failures = len(plan.changes) + len(plan.alma_only) + len(plan.unmanaged)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<testsuite name="almasync drift" tests="{len(cases)}" failures="{failures}">\n'
             + "\n".join(cases) + "\n</testsuite>\n")

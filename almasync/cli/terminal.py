@@ -89,6 +89,7 @@ def logging_setup(verbose: bool | None = None) -> None:
     handler.almasync = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # urllib3 warns of each retry with raw reprs; almasync says it in its own words.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose else logging.ERROR)
 
 

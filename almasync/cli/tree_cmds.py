@@ -83,7 +83,7 @@ def export(out_dir: Path, kind_names: tuple[str, ...], overwrite: bool, config_d
     """Write the live configuration as a config tree (one file per kind)."""
     settings = load_settings(config_dir) if env_name else Settings()
     kinds = [BY_CONFIG_KEY[name].kind for name in kind_names] or [h.kind for h in ORDER]
-    yaml_files = {kind: out_dir / f"{kind.config_key}.yaml" for kind in kinds}
+    yaml_files = {kind: out_dir / HANDLERS[kind].export_name for kind in kinds}
     clashes = [str(p) for p in yaml_files.values() if p.exists()]
     if clashes and not overwrite:
         raise UsageError(f"{', '.join(clashes)} already exist; pass --overwrite to replace")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from almasync.config.settings import SETTINGS_FILE, Settings
-from almasync.config.validation import validate_model
+from almasync.config.validation import did_you_mean, validate_model
 from almasync.config.yamlread import NodePath, YamlDoc, YamlSyntaxError, read_yaml
 from almasync.errors import ConfigError, Mark, Problem
 from almasync.kinds import BY_CONFIG_KEY, HANDLERS
@@ -90,6 +90,11 @@ def load_config(root: Path, env: str | None = None) -> DesiredState:
                 collector.add_file(read_yaml(path, str(path), root))
             except YamlSyntaxError as exc:
                 collector.problems.append(exc.problem)
+    if not files and not (settings and settings.prune):
+        # A misspelt or empty folder must not pass as "nothing declared"; a tree of
+        # settings alone that prunes says so on purpose (everything in scope goes).
+        collector.problems.append(Problem(None, f"{root}: no resource files (*.yaml) in this "
+                                          "folder; give the folder that holds the config"))
     collector.validate()
     for kind, resources in collector.found.items():
         collector.problems.extend(HANDLERS[kind].check(resources))
@@ -119,13 +124,30 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
         return None
     settings, errors = validate_model(Settings, doc.data or {}, doc, (), "almasync")
     problems.extend(errors)
+    problems.extend(read_only_options(settings, doc) if settings else [])
     for name in settings.prune if settings else ():
         handler = BY_CONFIG_KEY.get(name)
-        if handler is not None and not handler.prune_supported:
+        if handler is not None and not handler.prune_supported and not handler.read_only:
             problems.append(Problem(doc.mark(("prune", name)), f"almasync.prune.{name}: "
                                     f"Alma cannot delete {name}, so prune does not apply; "
                                     "remove the entry"))
     return settings
+
+
+def read_only_options(settings: Settings, doc: YamlDoc) -> list[Problem]:
+    """Write options (prune, safety caps, protected keys) named for a read-only kind."""
+    found: list[tuple[str, ...]] = [("prune", name) for name in settings.prune]
+    found += [("safety", "kinds", name) for name in settings.safety.kinds]
+    found += [("safety", "protected", name) for name in settings.safety.protected]
+    for env, extra in settings.safety.environments.items():
+        found += [("safety", "environments", env, "kinds", name) for name in extra.kinds]
+        found += [("safety", "environments", env, "protected", name)
+                  for name in extra.protected]
+    return [Problem(doc.mark(path), f"almasync.{'.'.join(path)}: {path[-1]} are read-only "
+                    "(Alma's API cannot change them), so write options do not apply; "
+                    "remove the entry")
+            for path in found
+            if (handler := BY_CONFIG_KEY.get(path[-1])) is not None and handler.read_only]
 
 
 @dataclass
@@ -159,9 +181,12 @@ class _Collector:
         for top, node in doc.data.items():
             handler = BY_CONFIG_KEY.get(str(top))
             if handler is None:
-                self.problems.append(Problem(doc.mark((top,)), f"unknown kind {top!r}; known "
-                                             "kinds: " + ", ".join(BY_CONFIG_KEY)))
+                hint = did_you_mean(top, BY_CONFIG_KEY) or ("; known kinds: "
+                                                             + ", ".join(BY_CONFIG_KEY))
+                self.problems.append(Problem(doc.mark((top,)), f"unknown kind {top!r}{hint}"))
                 continue
+            if node is None:
+                continue  # an empty section declares nothing
             for item in handler.declared(node, (top,), doc):
                 if isinstance(item, Problem):
                     self.problems.append(item)

@@ -36,7 +36,15 @@ def resource_schema() -> dict[str, Any]:
 
 
 def settings_schema() -> dict[str, Any]:
+    """Schema of ``almasync.yaml``; write options name only kinds almasync may write
+    (prune only kinds Alma can delete), so an editor refuses them for read-only kinds."""
     schema = Settings.model_json_schema(ref_template="#/$defs/{model}")
+    writable = sorted(h.kind.config_key for h in ORDER if not h.read_only)
+    prunable = sorted(h.kind.config_key for h in ORDER if h.prune_supported)
+    schema["properties"]["prune"]["propertyNames"] = {"enum": prunable}
+    safety = schema["$defs"]["Safety"]["properties"]
+    for name in ("kinds", "protected"):
+        safety[name]["propertyNames"] = {"enum": writable}
     return {"$schema": SCHEMA_URL, "title": "almasync.yaml", **schema}
 
 

@@ -54,8 +54,7 @@ class RecordingClient(AlmaClient):
     def like(cls, client: AlmaClient) -> RecordingClient:
         """A recording client for the target, key, rate and timeouts of ``client``."""
         return cls(client.base_url, client._key, rate_limit=client.bucket.rate,
-                   timeout=client.timeout, max_retries=client.max_retries,
-                   backoff=client.backoff, workers=client.workers)
+                   timeout=client.timeout, retry=client.retry, workers=client.workers)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -93,10 +92,8 @@ class RecordingClient(AlmaClient):
             self.reads.append(exchange)
 
     def _send(self, method: str, url: str, path: str, params: Mapping[str, Any] | None,
-              data: bytes | None, headers: dict[str, str], last: bool
-              ) -> requests.Response | None:
-        response = super()._send(method, url, path, params, data, headers, last)
-        if response is not None:
-            self._last.headers = {name: response.headers[name] for name in KEPT_HEADERS
-                                  if name in response.headers}
+              data: bytes | None, headers: dict[str, str]) -> requests.Response:
+        response = super()._send(method, url, path, params, data, headers)
+        self._last.headers = {name: response.headers[name] for name in KEPT_HEADERS
+                              if name in response.headers}
         return response

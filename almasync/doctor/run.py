@@ -71,16 +71,17 @@ def noop_rows(samples: Samples) -> list[Row]:
     """The no-op write over the sampled objects: the sample, trimmed as ``--record``
     writes it, is replayed on loopback, and each kind's update runs against the replay
     with a client that keeps its writes (see :mod:`almasync.doctor.noop`)."""
+    from almasync.alma.retry import RetryPolicy
     from almasync.emulator.replay import NOT_RECORDED, Replay
 
     rows = []
     with Replay([exchange for _, exchange in capture(samples)]) as replay:
         client = RecordingClient(replay.base_url, replay.api_key, rate_limit=None,
-                                 max_retries=0, workers=1)
+                                 retry=RetryPolicy.never(), workers=1)
         refs = References(client)
         for handler in ORDER:
             kind = handler.kind.config_key
-            if kind not in samples:
+            if kind not in samples or handler.read_only:
                 continue
             try:
                 outcome = check_kind(client, handler, refs, values=False)

@@ -13,6 +13,12 @@ from almasync.kinds.license_term import LicenseTermHandler
 from almasync.kinds.location import LocationHandler
 from almasync.kinds.mapping_table import MappingTableHandler
 from almasync.kinds.open_hours import OpenHoursHandler
+from almasync.kinds.readonly.circ_desks import CircDeskHandler
+from almasync.kinds.readonly.departments import DepartmentHandler
+from almasync.kinds.readonly.general import GeneralHandler
+from almasync.kinds.readonly.libraries import LibraryHandler
+from almasync.kinds.readonly.printers import PrinterHandler
+from almasync.kinds.readonly.profiles import DepositProfileHandler, ImportProfileHandler
 from almasync.kinds.reminder import ReminderHandler
 from almasync.kinds.set import SetHandler
 from almasync.model import Kind
@@ -20,8 +26,11 @@ from almasync.model import Kind
 #: Handlers in dependency order: a kind comes after the kinds its resources refer to
 #: (code tables hold the codes locations, letters and reminders use; letters' labels are code
 #: tables; jobs refer to sets and integration profiles). Creates and updates run in this
-#: order, deletes in reverse.
+#: order, deletes in reverse. Read-only kinds come first: everything else may refer to
+#: them, and they are never written.
 ORDER: tuple[KindHandler, ...] = (
+    GeneralHandler(), LibraryHandler(), CircDeskHandler(), DepartmentHandler(),
+    PrinterHandler(), DepositProfileHandler(), ImportProfileHandler(),
     CodeTableHandler(), MappingTableHandler(),
     LocationHandler(),
     LetterHandler(), LicenseTermHandler(),

@@ -70,6 +70,16 @@ class KindHandler(ABC):
     sensitive_fields: ClassVar[frozenset[str]] = frozenset()
     #: Whether ``prune:`` means anything for this kind (Alma cannot delete some kinds).
     prune_supported: ClassVar[bool] = True
+    #: Whether Alma's API can only read this kind (libraries, departments...): the plan
+    #: then shows a difference as one to make in Alma, never as a write, and ``validate``
+    #: refuses write options (prune, safety caps) for it. See ``kinds/readonly/``.
+    read_only: ClassVar[bool] = False
+
+    @property
+    def export_name(self) -> str:
+        """Where ``export`` writes this kind, relative to the exported tree."""
+        name = f"{self.kind.config_key}.yaml"
+        return f"readonly/{name}" if self.read_only else name
 
     # -- config side ---------------------------------------------------------------------
 

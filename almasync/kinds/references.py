@@ -20,6 +20,7 @@ class References:
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
+        self._failed: dict[str, Exception] = {}
 
     @property
     def client(self) -> AlmaClient:
@@ -37,8 +38,16 @@ class References:
                 return self._cache[name]
             lock = self._loading.setdefault(name, threading.Lock())
         with lock:
+            if name in self._failed:
+                # A lookup that failed once fails for every waiter: a hung gateway costs
+                # one timeout per name, not one per thread that wanted it.
+                raise self._failed[name]
             if name not in self._cache:
-                value = load()
+                try:
+                    value = load()
+                except Exception as exc:
+                    self._failed[name] = exc
+                    raise
                 with self._lock:
                     self._cache[name] = value
             return self._cache[name]

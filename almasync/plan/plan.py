@@ -26,6 +26,9 @@ class Plan:
     target: Mapping[str, str] = field(default_factory=dict)
     #: What the ``post_apply`` jobs will do after a successful apply, one line each.
     post_apply: tuple[str, ...] = ()
+    #: Differences in read-only configuration: only Alma's UI can make them, so they are
+    #: shown and counted (``--detailed-exitcode``, drift) but never applied.
+    alma_only: tuple[Change, ...] = ()
     #: The settings in force when the plan was made (:mod:`almasync.plan.recorded`), so a
     #: saved plan applies the same way wherever it runs. Never a key.
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -37,7 +40,14 @@ class Plan:
 
     @property
     def empty(self) -> bool:
+        """No writes to make (read-only differences are not writes)."""
         return not self.changes
+
+    @property
+    def differs(self) -> bool:
+        """Anything differs between the files and Alma: a write, or a read-only difference
+        to make in Alma (what ``--detailed-exitcode`` and ``drift`` exit 2 for)."""
+        return bool(self.changes or self.alma_only)
 
     @property
     def digest(self) -> str:
@@ -62,6 +72,8 @@ class Plan:
             "unmanaged": [{"kind": kind.value, "key": format_key(key), "key_parts": list(key)}
                           for kind, key in self.unmanaged],
             "post_apply": list(self.post_apply),
+            "alma_only": [{**_change_dict(change), "message": alma_only_message(change)}
+                          for change in self.alma_only],
             "settings": dict(self.settings),
             "digest": self.digest,
         }
@@ -86,7 +98,7 @@ class Plan:
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"plan file is damaged: {exc!r}") from exc
         plan = cls(changes, (), counts, dict(data.get("target", {})), jobs,
-                   dict(data.get("settings") or {}))
+                   settings=dict(data.get("settings") or {}))
         if data.get("digest") != plan.digest:
             raise ConfigError(f"the plan file's digest ({data.get('digest') or 'none'}) does "
                               f"not match its changes ({plan.digest}): they were changed after "
@@ -108,6 +120,14 @@ def _sha256(value: Any) -> str:
 def changes_from(items: Any) -> tuple[Change, ...]:
     """Changes from their JSON form (a plan's ``changes``); KeyError/ValueError if damaged."""
     return tuple(_change_from(item) for item in items)
+
+
+def alma_only_message(change: Change) -> str:
+    """What to do about a read-only difference."""
+    if change.action is Action.CREATE:
+        return ("does not exist in Alma and cannot be created through the API; create it "
+                "in Alma")
+    return "cannot be changed through the API; change it in Alma"
 
 
 def _jsonable(value: Any) -> Any:

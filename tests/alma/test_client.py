@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from almasync.alma.client import AlmaClient, check_base_url
+from almasync.alma.retry import RetryPolicy
 from almasync.emulator import Emulator
 from almasync.errors import (
     AlmaAuthError,
@@ -19,8 +20,9 @@ from almasync.errors import (
 
 
 def client_for(emu: Emulator, *, read_only: bool = False, **kwargs: object) -> AlmaClient:
+    kwargs.setdefault("retry", RetryPolicy(backoff=0))
     return AlmaClient(emu.base_url, emu.api_key, read_only=read_only, rate_limit=None,
-                      backoff=0.01, **kwargs)  # type: ignore[arg-type]
+                      **kwargs)  # type: ignore[arg-type]
 
 
 def test_read_only_client_refuses_writes_before_the_network(emulator: Emulator) -> None:
@@ -66,7 +68,7 @@ def test_not_found_is_an_alma_error_with_code(emulator: Emulator) -> None:
 def test_per_second_threshold_is_retried(emulator: Emulator) -> None:
     emulator.rate_limit = 5.0
     client = AlmaClient(emulator.base_url, emulator.api_key, read_only=True, rate_limit=None,
-                        backoff=0.25)
+                        retry=RetryPolicy(backoff=0.25))
     for _ in range(12):
         client.get("/conf/general")
     throttled = [r for r in emulator.requests if r.status == 429]
@@ -77,7 +79,7 @@ def test_per_second_threshold_is_retried(emulator: Emulator) -> None:
 def test_server_errors_on_reads_are_retried(emulator: Emulator) -> None:
     emulator.fault_rate = 0.5
     emulator.fault_seed = 1
-    client = client_for(emulator, max_retries=8)
+    client = client_for(emulator, retry=RetryPolicy(status_retries=8, backoff=0))
     for _ in range(10):
         assert client.get("/conf/general")
     assert any(r.status == 500 for r in emulator.requests)

@@ -8,7 +8,7 @@ from almasync.errors import ExitCode
 from tests.conftest import Almasync
 
 CHANGE = "locations:\n  MUSIC:\n    SCORES: {name: Scores and Parts, type: OPEN}\n"
-BAD = "locations:\n  MUSIC:\n    BAD: {name: Bad, type: OPEN, fulfillment_unit: NOFU}\n"
+BAD = "locations:\n  MUSIC:\n    BAD: {name: Bad, type: OPEN, call_number_type: '99'}\n"
 JOBS = ("post_apply:\n  - job_id: M26714670000011\n    set: New acquisitions 2026\n"
         "    wait: true\n    timeout: 60\n"
         "    params: {limit: 5}\n")

@@ -115,7 +115,7 @@ def test_5_environment_type_mismatch_stops_before_writes(almasync: Almasync,
 
 def test_7_failed_changes(almasync: Almasync, config: Any) -> None:
     root = config({"l.yaml": "locations:\n  MAIN:\n"
-                             "    BAD: {name: Bad, type: OPEN, fulfillment_unit: NOFU}\n"})
+                             "    BAD: {name: Bad, type: OPEN, call_number_type: '99'}\n"})
     assert almasync("apply", str(root), "--auto-approve").exit_code == ExitCode.APPLY_FAILED
 
 

@@ -130,12 +130,49 @@ def test_not_a_directory(tmp_path: Path) -> None:
         raise AssertionError("expected ConfigError")
 
 
-def test_impossible_unquoted_date_has_position(config: Any) -> None:
-    root = config({"r.yaml": "reminders:\n  - entity_id: '1'\n    type: GENERAL\n"
-                             "    text: x\n    reminder_date: 2026-02-30\n"})
+def test_every_impossible_date_is_reported_at_once(config: Any) -> None:
+    root = config({"r.yaml": "reminders:\n"
+                             "  - {entity_id: '1', type: GENERAL, text: x,"
+                             " reminder_date: 2026-02-30}\n"
+                             "  - {entity_id: '2', type: GENERAL, text: y,"
+                             " reminder_date: 2026-13-01}\n"})
     result = validate(root)
     assert result.exit_code == ExitCode.INVALID_CONFIG
-    assert f"{root / 'r.yaml'}:5:20: invalid value '2026-02-30'" in result.stderr
+    assert f"{root / 'r.yaml'}:2:61: reminders[0].reminder_date: " in result.stderr
+    assert "(got '2026-02-30')" in result.stderr
+    assert f"{root / 'r.yaml'}:3:61: reminders[1].reminder_date: " in result.stderr
+    assert "(got '2026-13-01')" in result.stderr
+
+
+def test_unknown_names_get_a_suggestion(config: Any) -> None:
+    root = config({"a.yaml": "licence_terms: {}\nlicense_terms:\n  ARCHIVE:\n    nmae: x\n",
+                   "almasync.yaml": "safety:\n  max_delets: 3\n"})
+    result = validate(root)
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    assert "unknown kind 'licence_terms'; did you mean 'license_terms'?" in result.stderr
+    assert "unknown field 'nmae'; did you mean 'name'?" in result.stderr
+    assert "unknown field 'max_delets'; did you mean 'max_deletes'?" in result.stderr
+
+
+def test_an_unknown_name_far_from_any_lists_the_known_kinds(config: Any) -> None:
+    result = validate(config({"a.yaml": "zzz: {}\n"}))
+    assert "unknown kind 'zzz'; known kinds: " in result.stderr
+    assert "code_tables, " in result.stderr
+
+
+def test_an_empty_kind_section_declares_nothing(config: Any) -> None:
+    root = config({"a.yaml": "license_terms:\nlocations:\n  MAIN:\n    X: {name: x, type: OPEN}\n"})
+    assert load_config(root).count == 1
+
+
+def test_an_empty_folder_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "settings-only").mkdir()
+    (tmp_path / "settings-only" / "almasync.yaml").write_text("prune: {}\n")
+    (tmp_path / "empty").mkdir()
+    for root in (tmp_path / "empty", tmp_path / "settings-only"):
+        result = validate(root)
+        assert result.exit_code == ExitCode.INVALID_CONFIG
+        assert result.stderr.startswith(f"{root}: no resource files (*.yaml) in this folder")
 
 
 def test_exported_files_are_readable_by_others(tmp_path: Path) -> None:

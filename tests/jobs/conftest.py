@@ -27,7 +27,7 @@ NEW_TITLES = "3100000020005501"     # set "New acquisitions 2026"
 SEED_WARNING_INSTANCE = "8100000020005501"  # an instance of SIS_JOB, COMPLETED_WARNING
 
 
-def make_client(emu: Emulator, timeout: tuple[float, float] = (5.0, 60.0)) -> AlmaClient:
+def make_client(emu: Emulator, timeout: float | tuple[float, float] = 60.0) -> AlmaClient:
     return AlmaClient(emu.base_url, emu.api_key, read_only=False, rate_limit=None,
                       timeout=timeout)
 

@@ -62,11 +62,12 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
     assert "applied  + location MAIN/NEWBOOKS" in applied.stdout
     assert "Apply: 2 applied, 0 failed, 0 skipped." in applied.stdout
 
-    store = almasync.emu.store
+    before = len(almasync.emu.requests)
     again = almasync.plan_json(root)
     assert again["changes"] == [], again
-    detail = almasync.emu.requests
-    assert store is almasync.emu.store and detail
+    assert again["summary"] == {"create": 0, "update": 0, "delete": 0}
+    second = almasync.emu.requests[before:]
+    assert second and {r.method for r in second} == {"GET"}
 
 
 def test_update_keeps_undeclared_fields(almasync: Almasync, config: Any) -> None:
@@ -126,13 +127,13 @@ def test_unknown_library_is_a_config_error(almasync: Almasync, config: Any) -> N
 
 def test_alma_refusal_fails_the_change_not_the_run(almasync: Almasync, config: Any) -> None:
     root = config({"locations.yaml": "locations:\n  MAIN:\n"
-                                     "    BAD: {name: Bad, type: OPEN, fulfillment_unit: NOFU}\n"
+                                     "    BAD: {name: Bad, type: OPEN, call_number_type: '99'}\n"
                                      "    GOOD: {name: Good, type: OPEN}\n"})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
     assert "failed   + location MAIN/BAD" in result.stdout
     assert "applied  + location MAIN/GOOD" in result.stdout
-    assert "60299" in result.stderr
+    assert "60301" in result.stderr
     assert "Apply: 1 applied, 1 failed, 0 skipped." in result.stdout
 
 

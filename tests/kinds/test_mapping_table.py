@@ -94,7 +94,7 @@ mapping_tables:
   CirculationDeskMapping:
     key: [column0, column1]
     rows:
-      - {column0: SELFCHECK1, column1: LAW, column2: RESERVES_DESK}
+      - {column0: SELFCHECK1, column1: MAIN, column2: RESERVES_DESK}
 """})
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     [snapshot] = (root / ".almasync" / "snapshots").glob("*.json")
