@@ -95,3 +95,20 @@ def test_two_applies_adding_rows_to_one_table_keep_both(emulator: Emulator,
     with emulator.store.lock:
         codes = {row["code"] for row in emulator.store.code_tables["UserGroups"]["rows"]}
     assert {"ONE", "TWO"} <= codes
+
+
+def test_apply_takes_over_a_lock_left_by_a_killed_run_and_says_so(
+        almasync: Almasync, config: Any) -> None:
+    killed = subprocess.run(
+        [sys.executable, "-c", "import os, signal\nfrom almasync.lock import institution_lock\n"
+         "with institution_lock('01DEMO_INST', command='apply'):\n"
+         "    print(os.getpid(), flush=True)\n    os.kill(os.getpid(), signal.SIGKILL)\n"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert killed.returncode == -9
+    result = almasync("apply", str(config({"l.yaml": CHANGE})), "--auto-approve",
+                      "--lock-timeout", "0")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert (f"Note: the lock of institution 01DEMO_INST was left by apply (pid "
+            f"{int(killed.stdout)}") in result.stderr
+    assert "ended without releasing it; taken over." in result.stderr
