@@ -217,9 +217,7 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
         settings, env_name = opened.settings, opened.env_name
         config_dir = Path(opened.plan.target.get("config", "."))
         # What is left of a saved plan is stale once part of it is applied: plan afresh.
-        again = f"almasync apply {config_dir}" if config_dir.is_dir() else \
-            f"almasync apply {source} (after making the plan again)"
-        run = dataclasses.replace(run, again=again)
+        run = dataclasses.replace(run, again=f"almasync apply {config_dir}")
         with connect(settings, env_name, emulator, read_only=False) as conn:
             identity = engine.identify(conn.client)
             saved = _bound(conn, opened, identity)

@@ -112,3 +112,25 @@ def test_apply_takes_over_a_lock_left_by_a_killed_run_and_says_so(
     assert (f"Note: the lock of institution 01DEMO_INST was left by apply (pid "
             f"{int(killed.stdout)}") in result.stderr
     assert "ended without releasing it; taken over." in result.stderr
+
+
+def test_journals_go_to_journal_dir_and_beside_the_journal_a_rollback_undoes(
+        almasync: Almasync, config: Any, tmp_path: Path) -> None:
+    root = config({"l.yaml": CHANGE})
+    chosen = tmp_path / "kept" / "journals"
+    applied = almasync("apply", str(root), "--auto-approve", "--journal-dir", str(chosen))
+    assert applied.exit_code == ExitCode.OK, applied.stderr
+    assert not (root / ".almasync").exists()
+    [journal] = chosen.glob("*.json")
+    assert str(journal) in applied.stderr
+    undone = almasync("rollback", str(journal), "--auto-approve")
+    assert undone.exit_code == ExitCode.OK, undone.stderr
+    assert len(list(chosen.glob("*.json"))) == 2
+    assert not (root / ".almasync").exists()
+    elsewhere = tmp_path / "elsewhere"
+    again = almasync("apply", str(root), "--auto-approve")
+    assert again.exit_code == ExitCode.OK, again.stderr
+    [second] = (root / ".almasync" / "journals").glob("*.json")
+    assert almasync("rollback", str(second), "--auto-approve", "--journal-dir",
+                    str(elsewhere)).exit_code == ExitCode.OK
+    assert len(list(elsewhere.glob("*.json"))) == 1

@@ -12,12 +12,14 @@ from almasync.alma.client import AlmaClient
 from almasync.emulator import Emulator
 from almasync.errors import (
     AlmaError,
+    AlmaUnavailable,
     EnvironmentMismatch,
     ExitCode,
     InstitutionMismatch,
     WriteRefused,
 )
 from almasync.identity import (
+    PROBE_ATTEMPTS,
     Identity,
     check_environment_type,
     check_institution,
@@ -133,3 +135,17 @@ def test_the_environment_guard_holds_for_each_of_several_environments(
     saved = json.loads((tmp_path / "plan-sandbox.json").read_text())
     assert saved["settings"]["environment"]["name"] == "sandbox"
     assert saved["target"]["institution"] == "01DEMO_INST"
+
+
+def test_write_probe_asks_again_on_server_errors_then_stops_with_exit_4(
+        emulator: Emulator) -> None:
+    emulator.fault_rate = 1.0  # every answer an injected 500, nothing applied
+    with (_client(emulator, read_only=False) as client,
+          pytest.raises(AlmaUnavailable, match="could not learn whether this key may write")
+          as err):
+        check_write_access(client)
+    assert not isinstance(err.value, WriteRefused)
+    assert err.value.exit_code is ExitCode.UNAVAILABLE
+    assert emulator.write_count == 0
+    assert [r.path for r in emulator.requests if r.method == "POST"] == [
+        "/almaws/v1/conf/test"] * PROBE_ATTEMPTS
