@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
-from almasync.errors import ConfigError, EnvironmentMismatch, Problem, UsageError
+from almasync.errors import ConfigError, Problem, UsageError
+from almasync.identity import Identity as Identity  # engine.identify(client), re-exported
+from almasync.identity import check_environment_type
+from almasync.identity import identify as identify
 from almasync.kinds import HANDLERS, ORDER, rank
 from almasync.kinds.base import KindHandler, LiveQuery
 from almasync.kinds.readonly.refs import live_reference_problems, reference_problems
 from almasync.kinds.references import References
-from almasync.kinds.wire import unwrap
-from almasync.model import Fields, Key, Kind
+from almasync.model import Fields, Key, Kind, format_key, parse_key
 from almasync.plan.changes import Action, Change, order_key
 from almasync.plan.differ import diff_kind, fingerprint, unmanaged
 from almasync.plan.plan import Plan
@@ -36,10 +38,26 @@ class Target:
         if handler is None:
             raise UsageError(f"--target {text!r}: unknown kind {name!r}; known: "
                               + ", ".join(h.kind.value for h in ORDER))
-        return cls(handler.kind, tuple(key.split("/")) if key else None)
+        try:
+            return cls(handler.kind, parse_key(key) if key else None)
+        except ValueError as exc:
+            raise UsageError(f"--target: {exc}; a key part holding / or : goes in double "
+                             'quotes, e.g. set:"New acquisitions 2025/26"') from None
+
+    def __str__(self) -> str:
+        return self.kind.value + (f":{format_key(self.key)}" if self.key else "")
 
     def admits(self, kind: Kind, key: Key) -> bool:
         return kind is self.kind and (self.key is None or key == self.key)
+
+
+def unmatched(targets: Iterable[Target], desired: DesiredState,
+              live: LiveState) -> list[Target]:
+    """The targets that name no resource declared in the files or read from Alma: a plan
+    limited to them is empty because of the target, not because nothing differs."""
+    return [t for t in targets
+            if not any(t.admits(t.kind, key)
+                       for key in (*desired.of(t.kind), *live.get(t.kind, {})))]
 
 
 def kinds_to_read(desired: DesiredState, everything: bool,
@@ -161,7 +179,7 @@ def check_ready(plan: Plan) -> None:
                         f"{change.action.value} it through the API")
                 for change in plan.changes
                 if not HANDLERS[change.kind].capabilities.allows(change.action.value)]
-    problems += [Problem(change.mark, f"{change.name}: {reason}; set it and run apply again")
+    problems += [Problem(change.mark, f"{change.name}: {reason}; set it before applying")
                  for change in plan.changes if change.after is not None
                  for reason in HANDLERS[change.kind].unready(change.after)]
     if problems:
@@ -170,10 +188,6 @@ def check_ready(plan: Plan) -> None:
 
 def check_environment(client: AlmaClient, expected: str | None) -> None:
     """Stop before any write when the institution is not the declared environment type."""
-    if not expected:
-        return
-    actual = unwrap(client.get("/conf/general").get("environment_type"))
-    if str(actual).upper() != expected:
-        raise EnvironmentMismatch(
-            f"the settings declare environment_type {expected} but the institution behind "
-            f"this key reports {actual or 'nothing'}; nothing was applied")
+    if expected:
+        check_environment_type(identify(client), expected)
+

@@ -147,3 +147,19 @@ class EnvironmentMismatch(AlmasyncError):
     """The institution behind the key is not the environment type the settings declare."""
 
     exit_code = ExitCode.BLOCKED
+
+
+class InstitutionMismatch(AlmasyncError):
+    """A saved plan or a journal belongs to another institution than the one reached."""
+
+    exit_code = ExitCode.BLOCKED
+
+
+class WriteRefused(AlmaUnavailable):
+    """Alma refused the write-access probe: the key may read but not write."""
+
+
+class LockTimeout(AlmasyncError):
+    """Another run against the same institution held the lock past ``--lock-timeout``."""
+
+    exit_code = ExitCode.BLOCKED

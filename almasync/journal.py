@@ -24,7 +24,7 @@ from almasync.errors import ConfigError
 from almasync.kinds import HANDLERS
 from almasync.model import Fields, Key, Kind
 from almasync.plan.changes import Change
-from almasync.plan.plan import Plan
+from almasync.plan.plan import Plan, changes_from
 
 FORMAT_VERSION = 2
 SENSITIVE = "(sensitive)"
@@ -147,9 +147,12 @@ class Journal:
         return cls(path, body)
 
     def plan(self) -> Plan:
-        return Plan.from_dict({"format_version": 1, "changes": self.body["plan"],
-                               "live_counts": self.body.get("live_counts", {}),
-                               "target": self.body.get("target", {})})
+        try:
+            changes = changes_from(self.body["plan"])
+            counts = {Kind(k): int(v) for k, v in self.body.get("live_counts", {}).items()}
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ConfigError(f"{self.path}: the journal is damaged: {exc!r}") from exc
+        return Plan(changes, (), counts, dict(self.body.get("target", {})))
 
     def entries(self) -> list[tuple[Change, State, Fields | None]]:
         """Each change with its state and the live state saved before the apply."""

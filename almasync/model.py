@@ -64,8 +64,62 @@ _CONFIG_KEYS = {
 }
 
 
+#: Characters that make a key part be written in double quotes (see :func:`format_key`).
+KEY_SPECIALS = frozenset('/:"\\')
+
+
 def format_key(key: Key) -> str:
-    return "/".join(key)
+    """A key as text: parts joined by ``/``; a part holding ``/``, ``:``, ``"`` or ``\\`` is
+    written in double quotes, with ``"`` and ``\\`` escaped by a backslash. The text reads
+    back as the same tuple with :func:`parse_key` (``--target``), so a set named
+    ``New acquisitions 2025/26`` is ``"New acquisitions 2025/26"``, never two parts."""
+    return "/".join(_quote_part(part) for part in key)
+
+
+def _quote_part(part: str) -> str:
+    if not part or KEY_SPECIALS.intersection(part):
+        return '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return part
+
+
+def parse_key(text: str) -> Key:
+    """The tuple :func:`format_key` wrote; ValueError saying what is wrong otherwise. An
+    unquoted part runs to the next ``/`` and is taken as it is."""
+    parts: list[str] = []
+    i, n = 0, len(text)
+    while True:
+        if i < n and text[i] == '"':
+            part, i = _quoted(text, i + 1)
+            if i < n and text[i] != "/":
+                raise ValueError(f"{text!r}: a quoted key part must end at / or the end")
+        else:
+            end = text.find("/", i)
+            end = n if end < 0 else end
+            part = text[i:end]
+            if not part:
+                raise ValueError(f"{text!r}: empty key part")
+            i = end
+        parts.append(part)
+        if i >= n:
+            return tuple(parts)
+        i += 1  # the "/"
+        if i >= n:
+            raise ValueError(f"{text!r}: empty key part after the last /")
+
+
+def _quoted(text: str, i: int) -> tuple[str, int]:
+    out: list[str] = []
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+        elif char == '"':
+            return "".join(out), i + 1
+        else:
+            out.append(char)
+            i += 1
+    raise ValueError(f"{text!r}: unclosed double quote")
 
 
 @dataclass(frozen=True)

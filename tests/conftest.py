@@ -22,6 +22,16 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "config"
 os.environ.setdefault("ALMASYNC_RETRY_BACKOFF", "0")
 
 
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory,
+                monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own state directory, so institution locks of tests running side
+    by side (and of the user's own runs) never meet."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
     """A fresh demo institution on an ephemeral loopback port, no rate limit."""
@@ -59,7 +69,10 @@ class Almasync:
         return data
 
     def writes(self) -> list[Any]:
-        return [r for r in self.emu.requests if r.method != "GET"]
+        """Every call but GET, leaving out the write-access probe (``POST /conf/test``
+        changes nothing)."""
+        return [r for r in self.emu.requests
+                if r.method != "GET" and r.path != "/almaws/v1/conf/test"]
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ progress and the outcome. The workflow itself is :func:`almasync.workflow.run`."
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -13,26 +12,18 @@ from pathlib import Path
 import click
 
 from almasync import jobs, workflow
+from almasync.alma.client import AlmaClient
 from almasync.apply import ApplyReport, Outcome, Result
 from almasync.cli import progress, render
 from almasync.cli.connect import Connection
 from almasync.cli.jobs_cmds import echo_job_event, echo_outcome, echo_post_apply_plan
 from almasync.cli.terminal import use_colour
 from almasync.config.settings import Settings
-from almasync.errors import ConfigError, UsageError
+from almasync.errors import UsageError
+from almasync.identity import check_write_access
 from almasync.journal import Journal
 from almasync.plan import safety
 from almasync.plan.plan import Plan
-
-
-def read_plan(path: Path) -> Plan:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: not a plan file ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: not a plan file")
-    return Plan.from_dict(data)
 
 
 def blocked(plan: Plan, settings: Settings, env_name: str | None, force: bool) -> bool:
@@ -54,6 +45,8 @@ class ApplyRun:
     command: str = "apply"
     #: The command that finishes an interrupted run, e.g. ``almasync apply config``.
     again: str = "almasync apply"
+    #: Where the journal goes (default: ``.almasync/journals/`` under ``home``).
+    journal_dir: Path | None = None
 
     def __call__(self, conn: Connection, plan: Plan, settings: Settings,
                  env_name: str | None, home: Path, *, saved: bool = False,
@@ -68,8 +61,8 @@ class ApplyRun:
             echo_post_apply_plan(jobs.describe_post_apply(post_apply))
 
         options = workflow.Options(settings, env_name, conn.environment_type, self.force,
-                                   saved, self.post_apply, home / workflow.JOURNALS,
-                                   self.command)
+                                   saved, self.post_apply,
+                                   self.journal_dir or home / workflow.JOURNALS, self.command)
         with ExitStack() as stack:
             shown: list[Callable[[Result], None]] = []
 
@@ -83,7 +76,10 @@ class ApplyRun:
 
             seams = workflow.Seams(confirm=confirm, on_plan=show, on_note=_note,
                                    on_result=lambda result: shown[0](result),
-                                   on_job_event=echo_job_event)
+                                   on_job_event=echo_job_event,
+                                   # A key that may only read stops here, before the journal
+                                   # and the first write (exit 4).
+                                   before_writing=(_write_access,))
             if journal is not None:
                 outcome = workflow.rollback(conn.client, journal, options, seams)
             else:
@@ -115,6 +111,10 @@ class ApplyRun:
         answer = click.prompt(f"\nApply these {len(plan.changes)} changes to {conn.label}? "
                               "Only 'yes' will be accepted", default="", show_default=False)
         return str(answer).strip() == "yes"
+
+
+def _write_access(client: AlmaClient, plan: Plan) -> None:
+    check_write_access(client)
 
 
 def _note(sentence: str) -> None:

@@ -26,6 +26,8 @@ class Connection:
     client: AlmaClient
     label: str
     environment_type: str | None = None
+    #: How the target was chosen, for the plan header: ``environment E`` or ``emulator S``.
+    where: str | None = None
 
 
 def _rate(configured: float | None) -> float | None:
@@ -76,6 +78,7 @@ class _Target:
     rate: float | None
     label: str
     environment_type: str | None = None
+    where: str | None = None
 
 
 @contextmanager
@@ -86,7 +89,8 @@ def connect(settings: Settings, env_name: str | None, emulator: str | None,
         if emulator:
             emu = stack.enter_context(_start_emulator(emulator))
             target = _Target(emu.base_url, emu.api_key, _rate(None),
-                             f"emulator {emulator} at {emu.base_url}")
+                             f"emulator {emulator} at {emu.base_url}",
+                             where=f"emulator {emulator}")
         elif env_name:
             target = _from_environment(settings, env_name)
         else:
@@ -95,7 +99,7 @@ def connect(settings: Settings, env_name: str | None, emulator: str | None,
                                                 rate_limit=target.rate,
                                                 timeout=call_timeout(),
                                                 notice=_retry_notice()))
-        yield Connection(client, target.label, target.environment_type)
+        yield Connection(client, target.label, target.environment_type, target.where)
         if client.remaining is not None and client.remaining < LOW_QUOTA:
             click.echo(f"Warning: Alma reports {client.remaining} API calls left today for "
                        "this institution.", err=True)
@@ -122,7 +126,8 @@ def _from_environment(settings: Settings, env_name: str) -> _Target:
         raise ConfigError(f"environment {env_name!r} reads its API key from "
                           f"${env.api_key_env}, which is not set")
     return _Target(env.api_url, key, _rate(env.rate_limit),
-                   f"environment {env_name} ({env.api_url})", env.environment_type)
+                   f"environment {env_name} ({env.api_url})", env.environment_type,
+                   f"environment {env_name}")
 
 
 def _from_variables() -> _Target:

@@ -115,6 +115,12 @@ def ready_lines(emu: Emulator, seed: str) -> list[str]:
     show_default=True,
     help="Time a job instance spends in each state.",
 )
+@click.option(
+    "--institution-code",
+    default=None,
+    metavar="CODE",
+    help="Serve the seed under this institution code (another institution in the same state).",
+)
 def emulator_command(port: int, seed: str, rate_limit: float, **switches: Any) -> None:
     """Serve an emulated Alma Configuration API on 127.0.0.1 until Ctrl-C or SIGTERM."""
     try:

@@ -18,8 +18,9 @@ from almasync.cli.connect import connect
 from almasync.cli.files import write_atomic
 from almasync.cli.terminal import note, use_colour
 from almasync.config.loader import load_config
-from almasync.errors import ExitCode, UsageError
-from almasync.plan import safety
+from almasync.errors import EnvironmentMismatch, ExitCode, UsageError
+from almasync.identity import Identity, check_environment_type
+from almasync.plan import recorded, safety
 from almasync.plan.plan import Plan
 
 PlanMaker = Callable[..., Plan]
@@ -37,7 +38,16 @@ def _one(directory: Path, env: str, make_plan: PlanMaker, *, drift: bool,
             result = dataclasses.replace(result, unmanaged=())
         return result, ExitCode.CHANGES if result.differs or result.unmanaged else ExitCode.OK
     post_apply = jobs.describe_post_apply(desired.settings.post_apply)
-    result = dataclasses.replace(result, post_apply=tuple(post_apply))
+    result = dataclasses.replace(result, post_apply=tuple(post_apply),
+                                 settings=recorded.record(desired.settings, env))
+    try:
+        check_environment_type(Identity(result.target.get("institution", ""),
+                                        result.target.get("environment_type"), ""),
+                               conn.environment_type,
+                               consequence="this plan was read from the wrong institution")
+    except EnvironmentMismatch as exc:
+        note(f"{env}: {exc}")
+        return result, ExitCode.BLOCKED
     verdict = safety.judge(result, desired.settings.safety.for_environment(env))
     if verdict.blocking(False):
         return result, ExitCode.BLOCKED

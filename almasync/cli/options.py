@@ -32,3 +32,20 @@ def output_format(*choices: str) -> Callable[[F], F]:
         return click.option("--format", "fmt", type=click.Choice(choices), default=default,
                             show_default=True, help="Output format.")(fn)
     return decorate
+
+
+def lock_timeout(fn: F) -> F:
+    """--lock-timeout: how long apply and rollback wait for another run's lock."""
+    return click.option("--lock-timeout", type=click.FloatRange(min=0), default=None,
+                        metavar="SECONDS",
+                        help="Wait at most this long for another apply or rollback against "
+                             "the same institution (default: as long as it takes); then "
+                             "exit 5.")(fn)
+
+
+def journal_dir(fn: F) -> F:
+    """--journal-dir: where apply and rollback keep the record of their writes."""
+    return click.option("--journal-dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, metavar="DIR",
+                        help="Keep the record of this run's writes in DIR (default: beside "
+                             "the config folder, or beside the plan file).")(fn)

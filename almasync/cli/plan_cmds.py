@@ -9,29 +9,69 @@ import click
 
 from almasync import consortium, engine, jobs
 from almasync.cli import many, progress, render
-from almasync.cli.applying import ApplyRun, blocked, read_plan
+from almasync.cli.applying import ApplyRun, blocked
 from almasync.cli.connect import Connection, connect
 from almasync.cli.files import write_atomic
 from almasync.cli.jobs_cmds import echo_post_apply_plan
-from almasync.cli.options import F, config_dir, output_format, target
+from almasync.cli.locking import holding
+from almasync.cli.options import F, config_dir, journal_dir, lock_timeout, output_format, target
+from almasync.cli.saved_plan import SavedPlan, echo_settings, open_saved
 from almasync.cli.terminal import note, use_colour
 from almasync.config.loader import DesiredState, load_config, load_settings
 from almasync.config.settings import Settings
 from almasync.errors import ExitCode, StalePlanError, UsageError
+from almasync.identity import check_environment_type, check_institution
 from almasync.journal import Journal
+from almasync.plan import recorded
 from almasync.plan.plan import Plan
 
 
 def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = False,
                targets: tuple[str, ...] = (), info: dict[str, str | None] | None = None,
-               progress_shown: bool = True) -> Plan:
+               progress_shown: bool = True, identity: engine.Identity | None = None) -> Plan:
     parsed = [engine.Target.parse(t) for t in targets]
     only = {t.kind for t in parsed} or None
+    identity = identity or engine.identify(conn.client)
     with progress.reading(shown=progress_shown) as on_kind:
         live = engine.read_live(conn.client, desired, everything=everything, only=only,
                                 on_kind=on_kind)
-    target_info = {"label": conn.label, **{k: v for k, v in (info or {}).items() if v}}
+    warn_unmatched(parsed, desired, live)
+    target_info = {**where_info(conn, identity),
+                   **{k: v for k, v in (info or {}).items() if v}}
     return engine.make_plan(desired, live, targets=parsed, target_info=target_info)
+
+
+def warn_unmatched(targets: list[engine.Target], desired: DesiredState,
+                   live: engine.LiveState) -> None:
+    """Say so when a ``--target`` names nothing: an empty plan must not pass for "no
+    changes" because of a mistyped or unquoted key."""
+    for named in engine.unmatched(targets, desired, live):
+        hint = ""
+        if named.key and len(named.key) > 1:
+            whole = engine.Target(named.kind, ("/".join(named.key),))
+            if not engine.unmatched([whole], desired, live):
+                hint = f" (did you mean --target '{whole}'? a key part holding / or : " \
+                       "goes in double quotes)"
+        click.echo(f"Warning: --target {named} matches no resource in the files or in "
+                   f"Alma; nothing is planned for it{hint}.", err=True)
+
+
+def where_info(conn: Connection, identity: engine.Identity) -> dict[str, str]:
+    """What a plan records about where it was read: the header line, the institution code,
+    the gateway host and the environment type Alma reports."""
+    info = {"label": identity.header(conn.where), "institution": identity.code,
+            "host": identity.host}
+    if identity.environment_type:
+        info["environment_type"] = identity.environment_type
+    return info
+
+
+def guard_environment(conn: Connection, plan: Plan) -> None:
+    """``plan --env E``: the environment guard of apply, after the plan is shown (exit 5)."""
+    identity = engine.Identity(plan.target.get("institution", ""),
+                               plan.target.get("environment_type"), plan.target.get("host", ""))
+    check_environment_type(identity, conn.environment_type,
+                           consequence="this plan was read from the wrong institution")
 
 
 def _several_envs(fn: F) -> F:
@@ -89,7 +129,8 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, targets=targets,
                             info={"config": str(directory), "env": env_name})
-    result = dataclasses.replace(result, post_apply=tuple(post_apply))
+    result = dataclasses.replace(result, post_apply=tuple(post_apply),
+                                 settings=recorded.record(desired.settings, env_name))
     if fmt == "json":
         click.echo(render.plan_json(result), nl=False)
     elif fmt == "markdown":
@@ -100,6 +141,7 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     if out:
         write_atomic(out, render.plan_json(result))
         note(f"Plan saved to {out}.")
+    guard_environment(conn, result)
     if blocked(result, desired.settings, env_name, force=False):
         return ExitCode.BLOCKED
     return ExitCode.CHANGES if detailed_exitcode and result.differs else ExitCode.OK
@@ -153,31 +195,64 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
 @click.option("--expect-digest", metavar="sha256:HEX",
               help="Apply only if the plan's digest is this one (the digest a reviewer "
                    "approved); otherwise exit 6 with nothing written.")
+@lock_timeout
+@journal_dir
 def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve: bool,
-          force: bool, expect_digest: str | None) -> int:
+          force: bool, expect_digest: str | None, lock_timeout: float | None,
+          journal_dir: Path | None) -> int:
     """Make the changes a plan shows, after confirmation.
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
     is refused (exit 6) if anything it touches changed in Alma since it was made. The live
     state of everything changed is saved first, in a journal under .almasync/journals/
-    that records each write as it happens, for `rollback`.
+    (beside the config, or beside a saved plan; or in --journal-dir) that records each
+    write as it happens, for `rollback`. One apply or rollback at a time runs against an
+    institution on this machine; another waits (see --lock-timeout).
     """
-    run = ApplyRun(auto_approve, force, again=f"almasync apply {source}")
+    run = ApplyRun(auto_approve, force, again=f"almasync apply {source}",
+                   journal_dir=journal_dir)
     if source.is_file():
-        saved = read_plan(source)
-        config_dir = Path(saved.target.get("config", "."))
+        opened = open_saved(source, env_name)
+        echo_settings(opened)
+        settings, env_name = opened.settings, opened.env_name
+        config_dir = Path(opened.plan.target.get("config", "."))
         # What is left of a saved plan is stale once part of it is applied: plan afresh.
         run = dataclasses.replace(run, again=f"almasync apply {config_dir}")
-        settings = load_settings(config_dir) if config_dir.is_dir() else Settings()
-        env_name = env_name or saved.target.get("env")
         with connect(settings, env_name, emulator, read_only=False) as conn:
-            _check_digest(saved, expect_digest)
-            return run(conn, saved, settings, env_name, config_dir, saved=True)
+            identity = engine.identify(conn.client)
+            saved = _bound(conn, opened, identity)
+            if _outside_prune(saved, settings):
+                return ExitCode.BLOCKED
+            with holding(identity.code, "apply", lock_timeout):
+                _check_digest(saved, expect_digest)
+                return run(conn, saved, settings, env_name, source.parent, saved=True)
     desired = load_config(source, env_name)
     with connect(desired.settings, env_name, emulator, read_only=False) as conn:
-        result = _make_plan(conn, desired, info={"config": str(source), "env": env_name})
-        _check_digest(result, expect_digest)
-        return run(conn, result, desired.settings, env_name, source)
+        identity = engine.identify(conn.client)
+        # Held while planning too: a plan read while another run writes would be stale.
+        with holding(identity.code, "apply", lock_timeout):
+            result = _make_plan(conn, desired, info={"config": str(source), "env": env_name},
+                                identity=identity)
+            _check_digest(result, expect_digest)
+            return run(conn, result, desired.settings, env_name, source)
+
+
+def _bound(conn: Connection, opened: SavedPlan, identity: engine.Identity) -> Plan:
+    """The saved plan, refused (exit 5, nothing written) against any institution but its
+    own; its header then names where the writes really go."""
+    check_institution(opened.plan.target.get("institution"), identity,
+                      f"the plan {opened.path}")
+    return dataclasses.replace(opened.plan,
+                               target={**opened.plan.target, **where_info(conn, identity)})
+
+
+def _outside_prune(plan: Plan, settings: Settings) -> bool:
+    sentences = recorded.outside_prune(plan, settings)
+    for sentence in sentences:
+        click.echo(f"Blocked by a safety rule: {sentence}", err=True)
+    if sentences:
+        click.echo("Nothing was applied.", err=True)
+    return bool(sentences)
 
 
 def _check_digest(result: Plan, expected: str | None) -> None:
@@ -197,20 +272,31 @@ def _check_digest(result: Plan, expected: str | None) -> None:
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True, help="Lift the safety caps for this run only, and "
               "undo resources changed since the apply too.")
+@lock_timeout
+@journal_dir
 def rollback(journal_file: Path, env_name: str | None, emulator: str | None,
-             auto_approve: bool, force: bool) -> int:
+             auto_approve: bool, force: bool, lock_timeout: float | None,
+             journal_dir: Path | None) -> int:
     """Undo what an apply did, from its journal.
 
     Writes the journal leaves in doubt are settled by reading Alma; only writes that took
     effect are undone, and a resource changed since the apply is left alone (exit 7)
     unless --force (which also lifts the safety caps). The undo runs like any plan: same
-    safety rules, same confirmation, its own journal."""
+    safety rules, same confirmation, its own journal (beside this one, or in
+    --journal-dir). A journal of another institution is refused (exit 5)."""
     journal = Journal.load(journal_file)
     target = journal.plan().target
     home = Path(target.get("config", "."))
     settings = load_settings(home) if home.is_dir() else Settings()
     with connect(settings, env_name or target.get("env"), emulator,
                  read_only=False) as conn:
+        identity = engine.identify(conn.client)
+        # Before anything is read for the undo: a journal of another institution says
+        # nothing about this one.
+        check_institution(target.get("institution"), identity, f"the journal {journal_file}")
+        journal.body["target"] = {**target, **where_info(conn, identity)}
         run = ApplyRun(auto_approve, force, post_apply=False, command="rollback",
-                       again=f"almasync rollback {journal_file}")
-        return run(conn, Plan(()), settings, env_name, home, journal=journal)
+                       again=f"almasync rollback {journal_file}",
+                       journal_dir=journal_dir or journal_file.parent)
+        with holding(identity.code, "rollback", lock_timeout):
+            return run(conn, Plan(()), settings, env_name, home, journal=journal)

@@ -141,7 +141,8 @@ class Gateway:
             self._record(method, path, query, 0)
             return self._drop(environ, start_response)
         answer = self._answer(environ, method, path, query, fault)
-        if drop and method in WRITE_METHODS:  # drop_after_apply: applied, the answer is lost
+        if drop and method in WRITE_METHODS and path.rstrip("/") not in NOT_COUNTED_AS_WRITES:
+            # drop_after_apply: applied, the answer is lost (the key test is not a write)
             self._record(method, path, query, 0, environ)
             return self._drop(environ, start_response)
         delay = emu.latency + (emu.write_latency if method in WRITE_METHODS else 0.0)

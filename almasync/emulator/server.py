@@ -68,9 +68,11 @@ class Emulator:
     applied), ``drop_rate`` (connections closed unanswered), ``fault_seed``,
     ``crash_after_writes`` (drop everything after N more writes until ``recover()``),
     ``job_step_seconds`` and ``drop_after_apply`` (drops hit only writes, after applying
-    them). ``clock`` (default ``time.time``) is the wall clock that job
-    instances, dates and fee windows are computed from; tests may replace it. ``on_request``
-    (None, or a callable of method and path) is called as each request arrives. ``requests``
+    them), ``institution_code`` (the code ``/conf/general`` and ``/conf/test`` report; setting
+    it makes another institution in the same state). ``clock`` (default ``time.time``) is the
+    wall clock that job instances, dates and fee windows are computed from; tests may replace
+    it. ``on_request`` (None, or a callable of method and path) is called as each request
+    arrives. ``requests``
     lists every request served, in order; ``write_count`` counts successful POST/PUT/DELETE
     calls (``POST /conf/test`` is not a write).
     ``bare_singletons`` serves every one-element list of a JSON answer as its bare element, as
@@ -94,8 +96,11 @@ class Emulator:
         crash_after_writes: int | None = None,
         job_step_seconds: float = 0.2,
         drop_after_apply: bool = False,
+        institution_code: str | None = None,
     ) -> None:
         self.store: Store = load_seed(seed)
+        if institution_code:
+            self.store.rename_institution(institution_code)
         self.api_key = api_key
         self.read_only_key = read_only_key
         self.latency = latency
@@ -152,6 +157,15 @@ class Emulator:
     @property
     def remaining(self) -> int:
         return self._budget.remaining
+
+    @property
+    def institution_code(self) -> str:
+        return self.store.institution_code
+
+    @institution_code.setter
+    def institution_code(self, value: str) -> None:
+        """Another institution in the same state (open hours of the institution move)."""
+        self.store.rename_institution(value)
 
     @property
     def fault_seed(self) -> int:

@@ -56,6 +56,15 @@ class Store:
     def institution_code(self) -> str:
         return str(self.institution.get("code", ""))
 
+    def rename_institution(self, code: str) -> None:
+        """Give the institution another code (as a sandbox refresh or a second institution in
+        the same state would have); what is scoped to the institution moves with it."""
+        with self.lock:
+            old = self.institution_code
+            self.institution["code"] = code
+            if old != code and old in self.open_hours:
+                self.open_hours[code] = self.open_hours.pop(old)
+
     def new_id(self) -> str:
         """A fresh system id shaped like Alma's (digits ending in the institution suffix)."""
         with self.lock:

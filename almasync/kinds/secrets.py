@@ -131,7 +131,7 @@ def resolve(fields: Fields, what: str) -> tuple[dict[str, Any], list[str]]:
     missing = missing_variables(fields)
     if missing:
         raise ConfigError([Problem(None, f"{what}: {path} refers to ${{{variable}}}, which "
-                                   "is not set (or empty); set it and run apply again")
+                                   "is not set (or empty); set it before applying")
                            for path, variable in missing])
     secrets: list[str] = []
 

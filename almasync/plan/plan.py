@@ -13,7 +13,7 @@ from almasync.errors import ConfigError
 from almasync.model import Key, Kind, format_key
 from almasync.plan.changes import ABSENT, Action, Change, FieldDiff
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class Plan:
     #: Differences in read-only configuration: only Alma's UI can make them, so they are
     #: shown and counted (``--detailed-exitcode``, drift) but never applied.
     alma_only: tuple[Change, ...] = ()
+    #: The settings in force when the plan was made (:mod:`almasync.plan.recorded`), so a
+    #: saved plan applies the same way wherever it runs. Never a key.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -50,16 +53,16 @@ class Plan:
     def digest(self) -> str:
         """``sha256:`` of the changes in their saved form: two plans with the same digest
         make the same writes, so a review comment can name exactly what was approved."""
-        body = json.dumps([_change_dict(change) for change in self.changes], sort_keys=True,
-                          ensure_ascii=False, separators=(",", ":"))
-        return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+        return _sha256([_change_dict(change) for change in self.changes])
 
     def of(self, action: Action) -> list[Change]:
         return [change for change in self.changes if change.action is action]
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan file / ``--format json`` body: deterministic, no secrets, no timestamps."""
-        return {
+        """The plan file / ``--format json`` body: deterministic, no secrets, no timestamps.
+        ``digest`` is :attr:`digest` (the changes, as a review names them); ``file_digest``
+        seals everything else in the file, the settings and the institution included."""
+        body = {
             "format_version": FORMAT_VERSION,
             "target": dict(sorted(self.target.items())),
             "changes": [_change_dict(change) for change in self.changes],
@@ -71,20 +74,52 @@ class Plan:
             "post_apply": list(self.post_apply),
             "alma_only": [{**_change_dict(change), "message": alma_only_message(change)}
                           for change in self.alma_only],
+            "settings": dict(self.settings),
+            "digest": self.digest,
         }
+        return {**body, "file_digest": file_digest(body)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
-        """Read a saved plan; a file of another format version is refused."""
+        """Read a saved plan. A file of another format version, or one whose content does
+        not match its digests (edited after ``plan`` wrote it), is refused (exit 3)."""
         if data.get("format_version") != FORMAT_VERSION:
             raise ConfigError(f"plan file format_version {data.get('format_version')!r} is "
                               f"not {FORMAT_VERSION}; make the plan again with this version")
+        body = {k: v for k, v in data.items() if k != "file_digest"}
+        if data.get("file_digest") != file_digest(body):
+            raise ConfigError(f"the plan file's file_digest ({data.get('file_digest') or 'none'})"
+                              " does not match its content: it was changed after `plan` wrote "
+                              "it; make the plan again")
         try:
-            changes = tuple(_change_from(item) for item in data["changes"])
+            changes = changes_from(data["changes"])
             counts = {Kind(k): int(v) for k, v in data.get("live_counts", {}).items()}
+            jobs = tuple(str(line) for line in data.get("post_apply", []))
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"plan file is damaged: {exc!r}") from exc
-        return cls(changes, (), counts, dict(data.get("target", {})))
+        plan = cls(changes, (), counts, dict(data.get("target", {})), jobs,
+                   settings=dict(data.get("settings") or {}))
+        if data.get("digest") != plan.digest:
+            raise ConfigError(f"the plan file's digest ({data.get('digest') or 'none'}) does "
+                              f"not match its changes ({plan.digest}): they were changed after "
+                              "`plan` wrote them; make the plan again")
+        return plan
+
+
+def file_digest(body: Mapping[str, Any]) -> str:
+    """``sha256:`` of a plan file's body without its ``file_digest``."""
+    return _sha256(body)
+
+
+def _sha256(value: Any) -> str:
+    """``sha256:`` of the canonical JSON of ``value`` (sorted keys, no spaces)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def changes_from(items: Any) -> tuple[Change, ...]:
+    """Changes from their JSON form (a plan's ``changes``); KeyError/ValueError if damaged."""
+    return tuple(_change_from(item) for item in items)
 
 
 def alma_only_message(change: Change) -> str:

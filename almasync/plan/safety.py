@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from almasync.config.settings import Caps, Safety
-from almasync.model import Kind, format_key
+from almasync.model import Key, Kind, parse_key
 from almasync.plan.changes import Action
 from almasync.plan.plan import Plan
 
@@ -35,8 +35,23 @@ def judge(plan: Plan, safety: Safety) -> Verdict:
         f"{change.name} is protected (safety.protected.{change.kind.config_key}) and is "
         "never deleted"
         for change in plan.of(Action.DELETE)
-        if format_key(change.key) in safety.protected.get(change.kind.config_key, []))
+        if _listed(change.key, safety.protected.get(change.kind.config_key, [])))
     return Verdict(tuple(caps), protected)
+
+
+def _listed(key: Key, entries: list[str]) -> bool:
+    """Whether ``key`` is among the protected ``entries``: written as :func:`format_key`
+    writes keys, or as its parts joined by ``/`` unquoted (a protected entry is never lost
+    to a quoting mistake)."""
+    for entry in entries:
+        try:
+            if parse_key(entry) == key:
+                return True
+        except ValueError:
+            pass
+        if entry == "/".join(key):
+            return True
+    return False
 
 
 def _total(plan: Plan, caps: Caps) -> list[str]:

@@ -1,7 +1,9 @@
 """Two applies at once, each adding a different row to one code table. Alma replaces a
 whole table on PUT, so when both read the table before either writes, the second write
 drops the first one's row. The read-back after the writes must catch it: never do both
-report success while a row is lost."""
+report success while a row is lost. On one machine the institution lock serialises them
+(tests/guard); here they run as from two machines (two CI runners), each with its own
+lock."""
 
 from __future__ import annotations
 
@@ -52,7 +54,8 @@ def test_two_applies_to_one_table_never_both_succeed_while_losing_a_row(
         emulator: Emulator, tmp_path: Path) -> None:
     first, second = config(tmp_path, "a", "PHD"), config(tmp_path, "b", "POSTDOC")
     interleave(emulator)
-    runs = {"PHD": start_apply(emulator, first), "POSTDOC": start_apply(emulator, second)}
+    runs = {"PHD": start_apply(emulator, first, state_home=tmp_path / "a" / "state"),
+            "POSTDOC": start_apply(emulator, second, state_home=tmp_path / "b" / "state")}
     outputs = {code: run.communicate(timeout=120) for code, run in runs.items()}
     emulator.on_request = None
     exits = {code: runs[code].returncode for code in runs}

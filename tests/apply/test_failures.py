@@ -61,7 +61,7 @@ def test_dropped_connection_on_create_is_read_back_not_repeated(almasync: Almasy
     almasync.emu.drop_after_apply = True
     result = almasync("apply", str(root), "--auto-approve")
     almasync.emu.drop_rate = 0.0
-    posts = [r for r in almasync.emu.requests if r.method == "POST"]
+    posts = [r for r in almasync.writes() if r.method == "POST"]
     assert len(posts) == 1, result.stdout + result.stderr
     assert result.exit_code == ExitCode.OK, result.stderr
     assert "ONE" in _codes(almasync, "MAIN")

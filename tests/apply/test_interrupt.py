@@ -29,25 +29,33 @@ def new_codes(emu: Emulator) -> set[str]:
 
 
 def posts(emu: Emulator) -> int:
-    return sum(1 for r in emu.requests if r.method == "POST")
+    """POSTs that write (not the write-access probe ``POST /conf/test``)."""
+    return sum(1 for r in emu.requests
+               if r.method == "POST" and not r.path.rstrip("/").endswith("/conf/test"))
 
 
-def start_apply(emu: Emulator, root: Path, *extra: str) -> subprocess.Popen[str]:
+def start_apply(emu: Emulator, root: Path, *extra: str,
+                state_home: Path | None = None) -> subprocess.Popen[str]:
+    """``almasync apply ROOT --auto-approve`` as a process; ``state_home`` stands for
+    another machine (its own institution locks)."""
     env = {**os.environ, "ALMA_API_URL": emu.base_url, "ALMA_API_KEY": emu.api_key,
            "ALMASYNC_RATE_LIMIT": "0", "PYTHONPATH": str(ROOT)}
+    if state_home is not None:
+        env["XDG_STATE_HOME"] = str(state_home)
     return subprocess.Popen([sys.executable, "-m", "almasync", "apply", str(root),
                              "--auto-approve", *extra], env=env, cwd=root.parent, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def signal_on_post(emu: Emulator, number: int, send: Any, latency: float = 0.0) -> None:
-    """Call ``send()`` when the ``number``-th POST arrives (before it is handled); from that
-    write on, answers to writes take ``latency`` seconds more."""
+    """Call ``send()`` when the ``number``-th POST that writes arrives (before it is
+    handled; the write-access probe ``POST /conf/test`` is not counted); from that write on,
+    answers to writes take ``latency`` seconds more."""
     count = [0]
     lock = threading.Lock()
 
     def hook(method: str, path: str) -> None:
-        if method != "POST":
+        if method != "POST" or path.rstrip("/").endswith("/conf/test"):
             return
         with lock:
             count[0] += 1

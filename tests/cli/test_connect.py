@@ -30,7 +30,9 @@ def test_environment_from_settings(almasync: Almasync, config: Any) -> None:
                       env={"SANDBOX_KEY": almasync.key, "ALMA_API_URL": None,
                            "ALMA_API_KEY": None})
     assert result.exit_code == ExitCode.OK, result.stderr
-    assert "Target: environment sandbox" in result.stdout
+    host = almasync.emu.base_url.removeprefix("http://")
+    assert (f"Target: institution 01DEMO_INST at {host} (environment sandbox, SANDBOX)"
+            in result.stdout)
     missing = almasync("plan", str(root), "--env", "sandbox", env={"SANDBOX_KEY": None})
     assert missing.exit_code == ExitCode.INVALID_CONFIG
     assert "$SANDBOX_KEY, which is not set" in missing.stderr

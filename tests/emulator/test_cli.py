@@ -53,10 +53,13 @@ def running() -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
         "k-rw",
         "--read-only-key",
         "k-ro",
+        "--institution-code",
+        "01CLI_INST",
     )
     try:
         lines = _ready_lines(process)
         assert "read/write key: k-rw" in lines and "read-only key: k-ro" in lines
+        assert "(seed demo, institution 01CLI_INST)" in lines[0]
         exports = dict(
             line.removeprefix("export ").split("=", 1)
             for line in lines

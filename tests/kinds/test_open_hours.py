@@ -10,6 +10,7 @@ import requests
 
 from almasync.errors import ExitCode
 from almasync.kinds.open_hours import own_entries
+from almasync.plan.plan import Plan, changes_from, file_digest
 from tests.conftest import EXAMPLES, Almasync
 
 # The demo's MAIN list, written in another order (and days in another order) than Alma's.
@@ -214,6 +215,9 @@ def test_alma_refusal_fails_the_change(almasync: Almasync, config: Any,
     plan = json.loads(saved.read_text())
     law = next(c for c in plan["changes"] if c["key"] == "LAW")
     law["after"]["open_hour"][0]["to_hour"] = "25:00"
+    # Sealed again: the file stands for a plan Alma refuses, not for an edited one.
+    plan["digest"] = Plan(changes_from(plan["changes"])).digest
+    plan["file_digest"] = file_digest({k: v for k, v in plan.items() if k != "file_digest"})
     saved.write_text(json.dumps(plan))
     result = almasync("apply", str(saved), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
