@@ -23,7 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from almasync.alma import payload
 from almasync.alma.errors import alma_error
-from almasync.alma.ratelimit import TokenBucket
+from almasync.alma.ratelimit import limiter_for
 from almasync.alma.retry import IDEMPOTENT, RetryObserver, RetryPolicy, failure_reason, never_sent
 from almasync.errors import (
     AlmaError,
@@ -40,7 +40,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 API_PREFIX = "/almaws/v1"
-DEFAULT_RATE = 20.0
+DEFAULT_RATE = 25.0
 PAGE_SIZE = 100
 #: Seconds one call may wait for Alma's answer (``--timeout``, ``ALMASYNC_TIMEOUT``).
 DEFAULT_TIMEOUT = 30.0
@@ -85,7 +85,8 @@ class AlmaClient:
     """Calls ``{base_url}/almaws/v1{path}`` with ``Authorization: apikey KEY``.
 
     Reads may run concurrently through :meth:`map`; every request and every retry, from any
-    thread, first takes a token from one shared bucket. ``timeout`` is how long one call may
+    thread, first takes its turn from the institution's adaptive rate
+    (:mod:`almasync.alma.ratelimit`). ``timeout`` is how long one call may
     wait for an answer; ``retry`` says what is retried (:class:`RetryPolicy`: 429 for any
     method, 5xx and lost answers only for idempotent methods, TLS errors never). A POST is
     never retried blindly. ``notice`` is told about each retry in one line.
@@ -112,7 +113,9 @@ class AlmaClient:
                         else (min(timeout, CONNECT_TIMEOUT), timeout))
         self.retry = retry or RetryPolicy.from_env()
         self.workers = max(1, workers)
-        self.bucket = TokenBucket(rate_limit)
+        # One adaptive rate per gateway and key, shared by every client of the run: it
+        # slows down on each 429 PER_SECOND_THRESHOLD and climbs back to the ceiling.
+        self.bucket = limiter_for(self.base_url, api_key, rate_limit)
         self.remaining: int | None = None
         self.calls = 0
         self._key = api_key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -100,6 +101,8 @@ def connect(settings: Settings, env_name: str | None, emulator: str | None,
                                                 timeout=call_timeout(),
                                                 notice=_retry_notice()))
         yield Connection(client, target.label, target.environment_type, target.where)
+        # -v: the rate the run settled at, and how many calls Alma refused on the way.
+        logging.getLogger("almasync.http").info("%s", client.bucket.describe())
         if client.remaining is not None and client.remaining < LOW_QUOTA:
             click.echo(f"Warning: Alma reports {client.remaining} API calls left today for "
                        "this institution.", err=True)

@@ -25,7 +25,7 @@ class Environment(_Strict):
     api_key_env: str = "ALMA_API_KEY"
     environment_type: Literal["SANDBOX", "PRODUCTION"] | None = None
     rate_limit: float | None = Field(default=None, gt=0,
-                                     description="requests per second (default 20)")
+                                     description="ceiling of calls per second (default 25)")
 
     @field_validator("api_key_env")
     @classmethod

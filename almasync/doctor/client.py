@@ -53,7 +53,7 @@ class RecordingClient(AlmaClient):
     @classmethod
     def like(cls, client: AlmaClient) -> RecordingClient:
         """A recording client for the target, key, rate and timeouts of ``client``."""
-        return cls(client.base_url, client._key, rate_limit=client.bucket.rate,
+        return cls(client.base_url, client._key, rate_limit=client.bucket.ceiling,
                    timeout=client.timeout, retry=client.retry, workers=client.workers)
 
     @property
