@@ -119,11 +119,6 @@ def plan_markdown(plan: Plan, title: str = "almasync plan") -> str:
     return markdown.plan_markdown(plan, title)
 
 
-def _md_escape(text: str) -> str:
-    """Text safe inside a Markdown table cell: no HTML tags (a letter's XSL), no pipes."""
-    return escape(text).replace("|", "\\|")
-
-
 def drift_junit(plan: Plan) -> str:
     """Each drifted or unmanaged resource is a failed test case, for CI dashboards."""
     cases = []

@@ -30,6 +30,26 @@ def not_a_mapping(node: Any, path: NodePath, doc: YamlDoc, of: str) -> Problem |
     return Problem(doc.mark(path, value=True), f"{path[-1]}: expected a mapping of {of}")
 
 
+def by_library(node: Any, path: NodePath, doc: YamlDoc, what: str, code_of: str
+               ) -> Iterator[Declared | Problem]:
+    """Declarations nested as ``LIBRARY: {CODE: fields}`` (locations, circulation desks),
+    keyed by (library, code); ``what`` and ``code_of`` name them in messages."""
+    problem = not_a_mapping(node, path, doc, f"library codes to {what}")
+    if problem:
+        yield problem
+        return
+    top = str(path[-1])
+    for library, inner in node.items():
+        lib_path = (*path, library)
+        if not isinstance(inner, dict):
+            yield Problem(doc.mark(lib_path, value=True), f"{top}.{library}: expected a "
+                          f"mapping of {code_of} codes to their fields")
+            continue
+        for code, raw in inner.items():
+            yield Declared((str(library), str(code)), raw, (*lib_path, code),
+                           f"{top}.{library}.{code}")
+
+
 class FieldsModel(BaseModel):
     """Base of the per-kind config models: unknown fields are errors, values immutable."""
 

@@ -22,7 +22,7 @@ from pydantic import Field
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
-from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, not_a_mapping
+from almasync.kinds.base import Declared, FieldsModel, KindHandler, LiveQuery, by_library
 from almasync.kinds.references import References
 from almasync.kinds.wire import as_bool, strip_output_only, unwrap, wrap
 from almasync.model import Fields, Key, Kind, Resource
@@ -106,26 +106,17 @@ class LocationHandler(KindHandler):
     model: ClassVar[type[FieldsModel]] = LocationFields
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
-        problem = not_a_mapping(node, path, doc, "library codes to locations")
-        if problem:
-            yield problem
-            return
-        for library, locations in node.items():
-            lib_path = (*path, library)
-            if not isinstance(locations, dict):
-                yield Problem(doc.mark(lib_path, value=True), f"locations.{library}: expected "
-                              "a mapping of location codes to their fields")
-                continue
-            for code, raw in locations.items():
-                label = f"locations.{library}.{code}"
-                if isinstance(raw, dict) and "description" in raw:
-                    yield Problem(doc.mark((*lib_path, code, "description")),
-                                  f"{label}.description: Alma's locations have no "
-                                  "description (a location read from Alma never has one, and "
-                                  "Alma keeps nothing sent there); remove it, and use name or "
-                                  "external_name for what staff or patrons should see")
-                    raw = {name: value for name, value in raw.items() if name != "description"}
-                yield Declared((str(library), str(code)), raw, (*lib_path, code), label)
+        for item in by_library(node, path, doc, "locations", "location"):
+            raw = item.raw if isinstance(item, Declared) else None
+            if isinstance(item, Declared) and isinstance(raw, dict) and "description" in raw:
+                yield Problem(doc.mark((*item.path, "description")),
+                              f"{item.label}.description: Alma's locations have no "
+                              "description (a location read from Alma never has one, and "
+                              "Alma keeps nothing sent there); remove it, and use name or "
+                              "external_name for what staff or patrons should see")
+                item = Declared(item.key, {k: v for k, v in raw.items() if k != "description"},
+                                item.path, item.label)
+            yield item
 
     def subtree_schema(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "description": "library code -> location code -> fields",

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from almasync.alma.client import AlmaClient
 from almasync.config.yamlread import NodePath, YamlDoc
 from almasync.errors import Problem
-from almasync.kinds.base import Declared, FieldsModel, LiveQuery, not_a_mapping
+from almasync.kinds.base import Declared, FieldsModel, LiveQuery, by_library
 from almasync.kinds.readonly.base import READ_ONLY_NOTE, ReadOnlyHandler, values
 from almasync.kinds.references import References
 from almasync.model import Key, Kind, Resource
@@ -55,19 +55,7 @@ class CircDeskHandler(ReadOnlyHandler):
     booleans: ClassVar[frozenset[str]] = frozenset({"primary", "reading_room"})
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
-        problem = not_a_mapping(node, path, doc, "library codes to circulation desks")
-        if problem:
-            yield problem
-            return
-        for library, desks in node.items():
-            lib_path = (*path, library)
-            if not isinstance(desks, dict):
-                yield Problem(doc.mark(lib_path, value=True), f"circulation_desks.{library}: "
-                              "expected a mapping of desk codes to their fields")
-                continue
-            for code, raw in desks.items():
-                yield Declared((str(library), str(code)), raw, (*lib_path, code),
-                               f"circulation_desks.{library}.{code}")
+        return by_library(node, path, doc, "circulation desks", "desk")
 
     def subtree_schema(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "readOnly": True,
