@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from almasync.alma.client import AlmaClient
+from almasync.alma.payload import as_list
 from almasync.errors import AlmaAuthError, AlmaError, AlmasyncError, UsageError
 from almasync.jobs.errors import (
     UNKNOWN_INSTANCE_CODE,
@@ -49,12 +50,6 @@ def _plain(value: Any) -> str:
 
 def _desc(value: Any) -> str:
     return str(value.get("desc") or "") if isinstance(value, dict) else ""
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def parse_day(text: str, option: str) -> dt.date:
@@ -136,7 +131,7 @@ def open_days(client: AlmaClient, library: str, start: dt.date, end: dt.date,
                 raise UsageError(f"library {library!r} does not exist in this institution "
                                  f"(its libraries: {', '.join(known) or 'none'})") from exc
             raise
-        for raw in _as_list((body or {}).get("day")):
+        for raw in as_list((body or {}).get("day")):
             day = _open_day(raw)
             if first <= day.date <= last:
                 days[day.date] = day
@@ -147,7 +142,7 @@ def _open_day(raw: dict[str, Any]) -> OpenDay:
     date = dt.date.fromisoformat(_plain(raw.get("date"))[:10])
     weekday = _plain(raw.get("day_of_week")) or date.strftime("%A").upper()
     hours = tuple((_plain(h.get("from")), _plain(h.get("to")))
-                  for h in _as_list(raw.get("hour")) if isinstance(h, dict))
+                  for h in as_list(raw.get("hour")) if isinstance(h, dict))
     return OpenDay(date, weekday, hours)
 
 
@@ -236,7 +231,7 @@ def fee_report(client: AlmaClient, start: dt.date, end: dt.date, *,
                     fee_id, _plain(raw.get("type")), _plain(raw.get("user_primary_id")),
                     _plain(raw.get("owner")), _amount(raw.get("original_amount")),
                     _amount(raw.get("balance")))
-            fee.transactions.extend(_transaction(tx) for tx in _as_list(raw.get("transaction")))
+            fee.transactions.extend(_transaction(tx) for tx in as_list(raw.get("transaction")))
     for fee in fees.values():
         fee.transactions.sort(key=lambda tx: str(tx["transaction_time"]))
     return sorted(fees.values(), key=lambda f: (min(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from almasync.alma.payload import as_list
 from almasync.doctor.sample import Listing, Samples
 from almasync.kinds import HANDLERS
 from almasync.kinds.open_hours import OpenHourEntry
@@ -192,10 +193,7 @@ def _objects(samples: Samples, kind: str) -> Iterator[tuple[str, Mapping[str, An
 
 
 def _entries(body: Mapping[str, Any], key: str) -> list[Any]:
-    value = body.get(key)
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
+    return as_list(body.get(key))
 
 
 # -- checks ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from almasync.alma.client import PAGE_SIZE
+from almasync.alma.payload import as_list
 from almasync.doctor.client import Exchange, RecordingClient, refusal_of_this_call
 from almasync.errors import AlmaError
 from almasync.kinds.letter import LETTER_TYPES
@@ -40,10 +41,7 @@ class Listing:
     @property
     def entries(self) -> list[Any]:
         body = self.exchange.body if isinstance(self.exchange.body, Mapping) else {}
-        value = body.get(self.key)
-        if value is None:
-            return []
-        return list(value) if isinstance(value, list) else [value]
+        return as_list(body.get(self.key))
 
 
 @dataclass
