@@ -36,16 +36,18 @@ def desks_path(library: str) -> str:
     return f"/conf/libraries/{quote(library, safe='')}/circ-desks/"
 
 
+def desks_of(refs: References, library: str) -> list[Any]:
+    """A library's circulation desks as Alma lists them, read once per run (the desk kind
+    and the reference checks of mapping tables both need them)."""
+    desks: list[Any] = refs.cached(f"circ_desks {library}", lambda: refs.client.get_list(
+        desks_path(library), "circ_desk", paged=True))
+    return desks
+
+
 def desk_codes(refs: References) -> dict[str, frozenset[str]]:
     """Library code -> the codes of its circulation desks (one paged list per library)."""
-    def load() -> dict[str, frozenset[str]]:
-        client = refs.client
-        listed = client.map(lambda lib: (lib, client.get_list(desks_path(lib), "circ_desk",
-                                                              paged=True)),
-                            sorted(refs.libraries()))
-        return {lib: frozenset(str(d["code"]) for d in desks) for lib, desks in listed}
-    result: dict[str, frozenset[str]] = refs.cached("circ_desk_codes", load)
-    return result
+    listed = refs.client.map(lambda lib: (lib, desks_of(refs, lib)), sorted(refs.libraries()))
+    return {lib: frozenset(str(d["code"]) for d in desks) for lib, desks in listed}
 
 
 class CircDeskHandler(ReadOnlyHandler):
@@ -83,8 +85,7 @@ class CircDeskHandler(ReadOnlyHandler):
         libraries = refs.libraries()
         wanted = sorted(libraries if query.everything
                         else {key[0] for key in query.wanted} & set(libraries))
-        listed = client.map(lambda lib: (lib, client.get_list(desks_path(lib), "circ_desk",
-                                                              paged=True)), wanted)
+        listed = client.map(lambda lib: (lib, desks_of(refs, lib)), wanted)
         live: dict[Key, Any] = {(lib, str(d["code"])): self.normalise(d) for lib, desks in listed
                 for d in desks}
         if query.everything:
