@@ -70,6 +70,8 @@ class Seams:
     ``on_note(sentence)``: what the user should read (safety verdicts, stale resources).
     ``on_result(result)``: each change's outcome as it happens.
     ``on_job_event``: progress of the ``post_apply`` jobs.
+    ``stop``: a stop shared with other runs (apply over several environments, one thread
+    each): the thread that owns the signals sets it, and this run starts no further write.
     """
 
     confirm: Callable[[Plan], bool] = _yes
@@ -79,6 +81,7 @@ class Seams:
     on_note: Callable[[str], None] = _ignore
     on_result: Callable[[Result], None] = _ignore
     on_job_event: Callable[[jobs.JobEvent], None] = _ignore
+    stop: SharedStop | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()
     engine.check_environment(client, options.environment_type)
     if not seams.confirm(plan):
         return Outcome(Stage.CANCELLED)
-    with seams.lock(), _Signals(options.grace, seams.on_note) as signals:
+    with seams.lock(), _Signals(options.grace, seams.on_note, seams.stop) as signals:
         for check in seams.before_writing:
             check(client, plan)
         # The plan's own reads may be brief list entries; the journal must hold whole
@@ -217,6 +220,17 @@ class StoppedAtOnce(KeyboardInterrupt):
         self.journal = journal
 
 
+class SharedStop(threading.Event):
+    """A stop request shared by runs on several threads: :meth:`request` names the signal
+    that asked for it. Signals reach only the main thread, which owns them and calls it."""
+
+    name: str | None = None
+
+    def request(self, name: str) -> None:
+        self.name = name
+        self.set()
+
+
 class _GraceOver(BaseException):
     """Raised by the timer inside a write still in flight when the grace period ends."""
 
@@ -224,14 +238,15 @@ class _GraceOver(BaseException):
 class _Signals:
     """SIGINT and SIGTERM while writing: the first asks the run to stop starting writes
     (and arms a timer of ``grace`` seconds for the write in flight); the second stops at
-    once. Outside the main thread signals cannot be caught; the run is then uninterruptible
-    except by the process's own signal handling."""
+    once. Outside the main thread signals cannot be caught; the run then stops starting
+    writes only when its ``shared`` stop is set (by the thread that owns the signals)."""
 
-    def __init__(self, grace: float, on_note: Callable[[str], None]) -> None:
+    def __init__(self, grace: float, on_note: Callable[[str], None],
+                 shared: SharedStop | None = None) -> None:
         self.grace = grace
         self.on_note = on_note
-        self.stop = threading.Event()
-        self.name: str | None = None
+        self.stop: threading.Event = shared if shared is not None else threading.Event()
+        self._name: str | None = None
         self.in_flight = False
         self._previous: dict[int, Any] = {}
 
@@ -248,6 +263,11 @@ class _Signals:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
 
+    @property
+    def name(self) -> str | None:
+        """The signal that stopped the run: caught here, or by the owner of a shared stop."""
+        return self._name or (self.stop.name if isinstance(self.stop, SharedStop) else None)
+
     def disarm(self) -> None:
         if signal.SIGALRM in self._previous:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -255,7 +275,7 @@ class _Signals:
     def _caught(self, signum: int, frame: object) -> None:
         if self.stop.is_set():
             raise StoppedAtOnce(signum)
-        self.name = signal.Signals(signum).name
+        self._name = signal.Signals(signum).name
         self.stop.set()
         self.on_note(f"{self.name} received: no further write starts; settling the one in "
                      "flight (a second signal stops at once).")

@@ -79,27 +79,12 @@ class ApplyRun:
                                    on_job_event=echo_job_event,
                                    # A key that may only read stops here, before the journal
                                    # and the first write (exit 4).
-                                   before_writing=(_write_access,))
+                                   before_writing=(write_access,))
             if journal is not None:
                 outcome = workflow.rollback(conn.client, journal, options, seams)
             else:
                 outcome = workflow.run(conn.client, plan, options, seams)
-        if outcome.stage is workflow.Stage.BLOCKED:
-            click.echo("Nothing was applied. Fix the plan, or rerun with --force to lift "
-                       "the caps.", err=True)
-        elif outcome.stage is workflow.Stage.CANCELLED:
-            click.echo(f"{self.command.capitalize()} cancelled; nothing was changed.",
-                       err=True)
-        elif outcome.interrupted and outcome.report is not None:
-            _interrupted(outcome, self.again)
-        elif outcome.report is not None and outcome.journal is not None:
-            _summarise(outcome.report, outcome.journal, self.command)
-            for job in outcome.jobs:
-                echo_outcome(job)
-        if outcome.conflicts:
-            click.echo(f"{len(outcome.conflicts)} resource(s) changed since the apply were "
-                       "left alone (see Conflict: above); --force undoes them anyway.",
-                       err=True)
+        echo_ending(outcome, self.command, self.again)
         return outcome.exit_code
 
     def _confirmed(self, plan: Plan, conn: Connection) -> bool:
@@ -113,7 +98,26 @@ class ApplyRun:
         return str(answer).strip() == "yes"
 
 
-def _write_access(client: AlmaClient, plan: Plan) -> None:
+def echo_ending(outcome: workflow.Outcome, command: str, again: str) -> None:
+    """How a run ended: blocked, cancelled, interrupted, or its summary and the jobs."""
+    if outcome.stage is workflow.Stage.BLOCKED:
+        click.echo("Nothing was applied. Fix the plan, or rerun with --force to lift "
+                   "the caps.", err=True)
+    elif outcome.stage is workflow.Stage.CANCELLED:
+        click.echo(f"{command.capitalize()} cancelled; nothing was changed.", err=True)
+    elif outcome.interrupted and outcome.report is not None:
+        _interrupted(outcome, again)
+    elif outcome.report is not None and outcome.journal is not None:
+        _summarise(outcome.report, outcome.journal, command)
+        for job in outcome.jobs:
+            echo_outcome(job)
+    if outcome.conflicts:
+        click.echo(f"{len(outcome.conflicts)} resource(s) changed since the apply were "
+                   "left alone (see Conflict: above); --force undoes them anyway.",
+                   err=True)
+
+
+def write_access(client: AlmaClient, plan: Plan) -> None:
     check_write_access(client)
 
 

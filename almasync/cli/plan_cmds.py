@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from almasync import consortium, engine, jobs
+from almasync.cli import apply_many as many_apply
 from almasync.cli import many, progress, render
 from almasync.cli.applying import ApplyRun, blocked
 from almasync.cli.connect import Connection, connect
@@ -197,9 +198,10 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
                    "approved); otherwise exit 6 with nothing written.")
 @lock_timeout
 @journal_dir
+@_several_envs
 def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve: bool,
           force: bool, expect_digest: str | None, lock_timeout: float | None,
-          journal_dir: Path | None) -> int:
+          journal_dir: Path | None, all_envs: bool) -> int:
     """Make the changes a plan shows, after confirmation.
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
@@ -208,7 +210,14 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
     (beside the config, or beside a saved plan; or in --journal-dir) that records each
     write as it happens, for `rollback`. One apply or rollback at a time runs against an
     institution on this machine; another waits (see --lock-timeout).
+
+    With several environments (--env a,b or --all-envs) of a config directory, each is
+    planned, shown and, once confirmed for all, applied concurrently (see the README).
     """
+    if many_apply.several(source, env_name, all_envs, expect_digest):
+        return many_apply.run(source, _envs(source, env_name, all_envs, emulator), _make_plan,
+                              auto_approve=auto_approve, force=force,
+                              lock_timeout=lock_timeout, journal_dir=journal_dir)
     run = ApplyRun(auto_approve, force, again=f"almasync apply {source}",
                    journal_dir=journal_dir)
     if source.is_file():
