@@ -146,7 +146,7 @@ def _blocked(change: Change, done: Mapping[Ref, Outcome],
     for kind, key in waiting:
         if done.get((kind, key), Outcome.APPLIED) is not Outcome.APPLIED:
             return Result(change, Outcome.SKIPPED,
-                          f"skipped: depends on {kind.value} {'/'.join(key)}, which did not "
+                          f"skipped: depends on {kind.config_key} {'/'.join(key)}, which did not "
                           "apply")
     return None
 

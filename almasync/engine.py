@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
+from almasync.config.validation import did_you_mean
 from almasync.errors import ConfigError, Problem, UsageError
 from almasync.identity import Identity as Identity  # engine.identify(client), re-exported
 from almasync.identity import check_environment_type
@@ -36,16 +37,17 @@ class Target:
         name, _, key = text.partition(":")
         handler = next((h for h in ORDER if name in (h.kind.value, h.kind.config_key)), None)
         if handler is None:
-            raise UsageError(f"--target {text!r}: unknown kind {name!r}; known: "
-                              + ", ".join(h.kind.value for h in ORDER))
+            known = [h.kind.config_key for h in ORDER]
+            raise UsageError(f"--target {text!r}: unknown kind {name!r}"
+                             f"{did_you_mean(name, known)}; known kinds: {', '.join(known)}")
         try:
             return cls(handler.kind, parse_key(key) if key else None)
         except ValueError as exc:
             raise UsageError(f"--target: {exc}; a key part holding / or : goes in double "
-                             'quotes, e.g. set:"New acquisitions 2025/26"') from None
+                             'quotes, e.g. sets:"New acquisitions 2025/26"') from None
 
     def __str__(self) -> str:
-        return self.kind.value + (f":{format_key(self.key)}" if self.key else "")
+        return self.kind.config_key + (f":{format_key(self.key)}" if self.key else "")
 
     def admits(self, kind: Kind, key: Key) -> bool:
         return kind is self.kind and (self.key is None or key == self.key)

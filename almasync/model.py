@@ -18,7 +18,9 @@ Fields = Mapping[str, Any]
 
 
 class Kind(Enum):
-    """Every configuration kind almasync manages; the value is the singular name."""
+    """Every configuration kind almasync manages. The value (singular) is the ``kind`` of
+    plan and journal JSON; people read and write :attr:`config_key` (``locations``), the
+    name of the kind in the files, in ``--target``, ``--kinds`` and every message."""
 
     LOCATION = "location"
     CODE_TABLE = "code_table"
@@ -138,4 +140,4 @@ class Resource:
 
     @property
     def name(self) -> str:
-        return f"{self.kind.value} {format_key(self.key)}"
+        return f"{self.kind.config_key} {format_key(self.key)}"

@@ -9,7 +9,8 @@ EXAMPLES: dict[str, str] = {
             "almasync plan config/ --target locations:MAIN/STACKS",
     "drift": "almasync drift config/ --env production --include-unmanaged --junit drift.xml",
     "apply": "almasync apply plan.json --auto-approve\n"
-             "almasync apply config/ --env sandbox",
+             "almasync apply config/ --env sandbox\n"
+             "almasync apply config/ --env inst1,inst2",
     "rollback": "almasync rollback config/.almasync/journals/20260101T120000Z-3f2a.json "
                 "--env sandbox",
     "export": "almasync export --env production --config config/ --out config/ --overwrite",

@@ -29,8 +29,15 @@ _VERBS = {Action.CREATE: "Create", Action.UPDATE: "Update", Action.DELETE: "Dele
 
 
 def noun(kind: Kind) -> str:
-    """``code_table`` -> ``code table``: how a sentence names a kind."""
+    """``code_table`` -> ``code table``: how a sentence names one resource of a kind
+    ("Add row PHD to code table UserGroups")."""
     return kind.value.replace("_", " ")
+
+
+def plural(kind: Kind) -> str:
+    """``code_tables`` -> ``code tables``: a kind as headings and counts name it, spelled
+    as in the files."""
+    return kind.config_key.replace("_", " ")
 
 
 def _quote(value: Any) -> str:
@@ -258,7 +265,7 @@ def _sections(changes: list[Change]) -> list[str]:
     for change in changes:
         by_kind.setdefault(change.kind, []).append(change)
     for kind, group in by_kind.items():
-        lines += [f"#### {noun(kind).capitalize()} ({len(group)})", ""]
+        lines += [f"#### {plural(kind).capitalize()} ({len(group)})", ""]
         for change in group:
             lines += _change_block(change)
     return lines
@@ -268,7 +275,7 @@ def _counts(changes: list[Change]) -> list[str]:
     tally = Counter((change.kind, change.action) for change in changes)
     lines = ["| kind | create | update |", "|---|---|---|"]
     for kind in dict.fromkeys(change.kind for change in changes):
-        lines.append(f"| {noun(kind)} | {tally[(kind, Action.CREATE)]} | "
+        lines.append(f"| {kind.config_key} | {tally[(kind, Action.CREATE)]} | "
                      f"{tally[(kind, Action.UPDATE)]} |")
     return [*lines, ""]
 
@@ -328,7 +335,7 @@ def _keys_only(plan: Plan, head: list[str], note: list[str], deletes: list[Chang
         by_kind.setdefault(change.kind, []).append(format_key(change.key))
     shown = 0
     for kind, keys in by_kind.items():
-        line = f"- delete {len(keys)} {noun(kind)}: "
+        line = f"- {kind.config_key}, {len(keys)} to delete: "
         room = budget - sum(len(x) + 1 for x in lines) - len(line)
         names: list[str] = []
         for key in keys:

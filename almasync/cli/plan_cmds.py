@@ -111,7 +111,8 @@ def validate(directory: Path, env_name: str | None) -> int:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes, 0 when there are none.")
 @click.option("--target", "targets", multiple=True, metavar="KIND[:KEY]",
-              help="Only this kind, or one resource of it (repeatable).")
+              help="Only this kind (as the files name it: locations), or one "
+                   "resource of it: locations:MAIN/STACKS (repeatable).")
 @_several_envs
 def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path | None,
          fmt: str, detailed_exitcode: bool, targets: tuple[str, ...], all_envs: bool) -> int:

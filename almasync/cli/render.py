@@ -106,7 +106,7 @@ def drift_text(plan: Plan, *, colour: bool = False) -> str:
     lines = [plan_text(plan, colour=colour, verb="drift").rstrip()]
     if plan.unmanaged:
         lines += ["", f"Unmanaged: {len(plan.unmanaged)} live resources no file declares:"]
-        lines += [f"  ? {kind.value} {format_key(key)}" for kind, key in plan.unmanaged]
+        lines += [f"  ? {kind.config_key} {format_key(key)}" for kind, key in plan.unmanaged]
     return "\n".join(lines)
 
 
@@ -124,16 +124,16 @@ def drift_junit(plan: Plan) -> str:
     cases = []
     for c in plan.changes:
         text = "\n".join(_detail(c))
-        cases.append(f'  <testcase classname={quoteattr(c.kind.value)} '
+        cases.append(f'  <testcase classname={quoteattr(c.kind.config_key)} '
                      f'name={quoteattr(format_key(c.key))}><failure message='
                      f'{quoteattr(c.action.value)}>{escape(text)}</failure></testcase>')
     for c in plan.alma_only:
         text = "\n".join(_detail(c))
-        cases.append(f'  <testcase classname={quoteattr(c.kind.value)} '
+        cases.append(f'  <testcase classname={quoteattr(c.kind.config_key)} '
                      f'name={quoteattr(format_key(c.key))}><failure message='
                      f'{quoteattr(alma_only_message(c))}>{escape(text)}</failure></testcase>')
     for kind, key in plan.unmanaged:
-        cases.append(f'  <testcase classname={quoteattr(kind.value)} '
+        cases.append(f'  <testcase classname={quoteattr(kind.config_key)} '
                      f'name={quoteattr(format_key(key))}><failure message="unmanaged"/>'
                      '</testcase>')
     if not cases:

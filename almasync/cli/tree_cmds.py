@@ -22,13 +22,14 @@ from almasync.kinds import BY_CONFIG_KEY, HANDLERS, ORDER
 from almasync.model import Resource
 
 _KIND_NAMES = [h.kind.config_key for h in ORDER]
-#: A kind may be named as in the files (``locations``) or as in plans (``location``).
+#: A kind is named as in the files (``locations``); the singular of the plan JSON's
+#: ``kind`` (``location``) is accepted too.
 _KIND_SPELLINGS = {**{h.kind.value: h.kind.config_key for h in ORDER},
                    **{name: name for name in _KIND_NAMES}}
 
 
 class _KindName(click.Choice):  # type: ignore[type-arg]
-    """``--kinds``: a kind as the files name it, or as plans do."""
+    """``--kinds``: a kind as the files name it, or as the plan JSON does."""
 
     def __init__(self) -> None:
         super().__init__(_KIND_NAMES)
@@ -106,7 +107,7 @@ def export(out_dir: Path, kind_names: tuple[str, ...], overwrite: bool, config_d
             outputs[out_dir / relative] = text
         skipped = len(live[kind]) - len(resources)
         left_out = f" ({skipped} left out as Alma's defaults)" if skipped else ""
-        note(f"{yaml_files[kind]}: {len(resources)} {kind.value} resources{left_out}")
+        note(f"{yaml_files[kind]}: {len(resources)} {kind.config_key}{left_out}")
     clashes = [str(p) for p in outputs if p.exists() and p not in yaml_files.values()]
     if clashes and not overwrite:
         raise UsageError(f"{', '.join(clashes[:5])} already exist; pass --overwrite to "

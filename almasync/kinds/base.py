@@ -249,6 +249,6 @@ class KindHandler(ABC):
 
     def refuse(self, action: str, key: Key) -> NoReturn:
         """Stop a write the kind's capabilities do not allow, before any call."""
-        raise AlmasyncError(f"{self.kind.value} {format_key(key)}: Alma has no way to "
+        raise AlmasyncError(f"{self.kind.config_key} {format_key(key)}: Alma has no way to "
                             f"{action} {self.kind.config_key.replace('_', ' ')} through the "
                             "API")

@@ -289,13 +289,13 @@ class IntegrationProfileHandler(KindHandler):
         return {key: normalise(payload) for key, payload in payloads.items()}
 
     def create(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        what = f"{self.kind.value} {key[0]}"
+        what = f"{self.kind.config_key} {key[0]}"
         resolved, secrets = resolve(fields, what)
         with scrubbed(secrets):
             client.post(BASE, to_wire({"code": key[0]}, resolved, what))
 
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
-        what = f"{self.kind.value} {key[0]}"
+        what = f"{self.kind.config_key} {key[0]}"
         resolved, secrets = resolve(fields, what)
         current = strip_output_only(client.get(_path(_find_id(client, key[0]))))
         with scrubbed(secrets):

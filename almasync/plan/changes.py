@@ -64,7 +64,7 @@ class Change:
 
     @property
     def name(self) -> str:
-        return f"{self.kind.value} {format_key(self.key)}"
+        return f"{self.kind.config_key} {format_key(self.key)}"
 
 
 def order_key(change: Change, rank: int) -> tuple[int, int, Key]:

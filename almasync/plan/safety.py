@@ -73,11 +73,11 @@ def _per_kind(plan: Plan, kind: Kind, caps: Caps) -> list[str]:
         if not count:
             continue
         if cap is not None and count > cap:
-            found.append(f"{count} {kind.value} {action.value}s exceed the cap of {cap} for "
-                         f"{kind.config_key}")
+            found.append(f"{count} {action.value}s of {kind.config_key} exceed "
+                         f"safety.kinds.{kind.config_key}.max_{action.value}s ({cap})")
         percent = 100.0 * count / live if live else 100.0
         if percent_cap is not None and percent > percent_cap:
-            found.append(f"{action.value} of {count} of {live} live {kind.value} resources "
+            found.append(f"{action.value} of {count} of {live} live {kind.config_key} "
                          f"({percent:.0f}%) exceeds safety.max_{action.value}_percent "
                          f"({percent_cap:g}%)")
     return found

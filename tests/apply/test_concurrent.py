@@ -67,6 +67,6 @@ def test_two_applies_to_one_table_never_both_succeed_while_losing_a_row(
     assert exits[winner] == ExitCode.OK, outputs[winner]
     out, err = outputs[loser]
     assert exits[loser] == ExitCode.APPLY_FAILED, out + err
-    assert "Read back: code_table UserGroups" in err
+    assert "Read back: code_tables UserGroups" in err
     assert "someone else changed it in between" in err
     assert "Apply: 0 applied, 1 failed" in out

@@ -95,20 +95,20 @@ class Case:
 
 
 CASES = [
-    Case(Kind.LOCATION, "location MAIN/STACKS", "external_name", _alter_location,
+    Case(Kind.LOCATION, "locations MAIN/STACKS", "external_name", _alter_location,
          settings=True),
-    Case(Kind.CODE_TABLE, "code_table UserGroups", "rows[STAFF].description",
+    Case(Kind.CODE_TABLE, "code_tables UserGroups", "rows[STAFF].description",
          _alter_code_table),
-    Case(Kind.MAPPING_TABLE, "mapping_table CurrencySubset", "rows[CAD].column1",
+    Case(Kind.MAPPING_TABLE, "mapping_tables CurrencySubset", "rows[CAD].column1",
          _alter_mapping_table),
-    Case(Kind.LETTER, "letter FulfillmentActivityLetter", "labels.header", _alter_letter),
-    Case(Kind.LICENSE_TERM, "license_term ARCHIVE", "description", _alter_license_term),
-    Case(Kind.REMINDER, "reminder BIB_MMS/991234/GENERAL/Check renewal", "status",
+    Case(Kind.LETTER, "letters FulfillmentActivityLetter", "labels.header", _alter_letter),
+    Case(Kind.LICENSE_TERM, "license_terms ARCHIVE", "description", _alter_license_term),
+    Case(Kind.REMINDER, "reminders BIB_MMS/991234/GENERAL/Check renewal", "status",
          _alter_reminder),
     Case(Kind.OPEN_HOURS, "open_hours MAIN", "open_hour[WEEK FRIDAY].to_hour",
          _alter_open_hours),
-    Case(Kind.SET, "set Missing items", "description", _alter_set),
-    Case(Kind.INTEGRATION_PROFILE, "integration_profile SIS_SYNC", "description",
+    Case(Kind.SET, "sets Missing items", "description", _alter_set),
+    Case(Kind.INTEGRATION_PROFILE, "integration_profiles SIS_SYNC", "description",
          _alter_integration_profile, keeps_additions=True),
 ]
 
@@ -190,7 +190,8 @@ def test_stale_saved_plan_is_refused_with_nothing_written(almasync: Almasync, ca
                                                           tmp_path: Path) -> None:
     root, env = _tree(case, tmp_path)
     saved = _save_plan(almasync, root, env)
-    planned = {f"{c['kind']} {c['key']}": {d["path"] for d in c["diff"]}
+    # The plan JSON names a kind in the singular (its ``kind`` field); messages as the files.
+    planned = {f"{Kind(c['kind']).config_key} {c['key']}": {d["path"] for d in c["diff"]}
                for c in saved["changes"]}
     assert case.path in planned[case.touched]  # the altered field is one the plan changes
     with almasync.emu.store.lock:

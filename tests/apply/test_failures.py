@@ -79,8 +79,8 @@ def test_rollback_restores_previous_state(almasync: Almasync, config: Any,
     assert len(snapshots) == 1
     undo = almasync("rollback", str(snapshots[0]), "--auto-approve", "--force")
     assert undo.exit_code == ExitCode.OK, undo.stderr
-    assert "- location MAIN/NEW00" in undo.stdout
-    assert "+ location LAW/LAWREF" in undo.stdout
+    assert "- locations MAIN/NEW00" in undo.stdout
+    assert "+ locations LAW/LAWREF" in undo.stdout
     after = almasync.emu.store.locations
     assert sorted(after["MAIN"]) == sorted(before["MAIN"])
     assert sorted(after["LAW"]) == sorted(before["LAW"])
@@ -101,6 +101,6 @@ def test_rollback_shows_what_it_sets_back_and_keeps_the_live_counts(almasync: Al
     [snapshot] = (root / ".almasync" / "journals").glob("*.json")
     undo = almasync("rollback", str(snapshot), "--auto-approve")
     assert undo.exit_code == ExitCode.OK, undo.stderr
-    assert '~ location MAIN/STACKS\n    external_name: "Main shelves" -> "Stacks"' in undo.stdout
-    assert "- location MAIN/NEW01" in undo.stdout
+    assert '~ locations MAIN/STACKS\n    external_name: "Main shelves" -> "Stacks"' in undo.stdout
+    assert "- locations MAIN/NEW01" in undo.stdout
     assert "NEW01" not in almasync.emu.store.locations["MAIN"]

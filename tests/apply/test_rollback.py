@@ -65,7 +65,7 @@ def test_a_resource_changed_since_the_apply_is_a_conflict_left_alone(
 
     undo = almasync("rollback", path, "--auto-approve")
     assert undo.exit_code == ExitCode.APPLY_FAILED, undo.stdout + undo.stderr
-    assert "Conflict: location MAIN/TWO changed in Alma since the apply" in undo.stderr
+    assert "Conflict: locations MAIN/TWO changed in Alma since the apply" in undo.stderr
     assert "ONE" not in almasync.emu.store.locations["MAIN"]
     assert almasync.emu.store.locations["MAIN"]["TWO"]["name"] == "Two, renamed by someone"
 
@@ -97,5 +97,5 @@ def test_rollback_never_deletes_what_the_apply_did_not_create(
     writes = len(almasync.writes())
     again = almasync("rollback", path, "--auto-approve")
     assert again.exit_code == ExitCode.OK, again.stderr
-    assert "Nothing to undo: location MAIN/ONE" in again.stderr
+    assert "Nothing to undo: locations MAIN/ONE" in again.stderr
     assert len(almasync.writes()) == writes

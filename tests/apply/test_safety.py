@@ -21,9 +21,9 @@ def _settings(text: str) -> dict[str, str]:
 @pytest.mark.parametrize(("settings", "message"), [
     ("safety:\n  max_updates: 1\n", "2 updates exceed safety.max_updates (1)"),
     ("safety:\n  max_update_percent: 20\n",
-     "update of 2 of 4 live location resources (50%) exceeds safety.max_update_percent"),
+     "update of 2 of 4 live locations (50%) exceeds safety.max_update_percent"),
     ("safety:\n  kinds:\n    locations: {max_updates: 1}\n",
-     "2 location updates exceed the cap of 1 for locations"),
+     "2 updates of locations exceed safety.kinds.locations.max_updates (1)"),
     ("safety:\n  environments:\n    prod: {max_updates: 0}\n",
      "2 updates exceed safety.max_updates (0)"),
 ])
@@ -40,7 +40,7 @@ def test_update_caps_block_and_force_lifts(almasync: Almasync, config: Any, sett
     result = almasync("apply", str(root), "--auto-approve", *args, env=env)
     assert result.exit_code == ExitCode.BLOCKED, result.stderr
     assert message in result.stderr
-    assert "~ location MAIN/STACKS" in result.stdout
+    assert "~ locations MAIN/STACKS" in result.stdout
     assert almasync.writes() == []
     forced = almasync("apply", str(root), "--auto-approve", "--force", *args, env=env)
     assert forced.exit_code == ExitCode.OK, forced.stderr
@@ -52,7 +52,7 @@ def test_delete_percent_per_kind(almasync: Almasync, config: Any) -> None:
                    "prune:\n  locations: [MAIN]\nsafety:\n  max_delete_percent: 10\n"})
     result = almasync("plan", str(root))
     assert result.exit_code == ExitCode.BLOCKED
-    assert "delete of 4 of 5 live location resources (80%)" in result.stderr
+    assert "delete of 4 of 5 live locations (80%)" in result.stderr
 
 
 def test_protected_keys_are_never_deleted_even_with_force(almasync: Almasync,
@@ -62,7 +62,7 @@ def test_protected_keys_are_never_deleted_even_with_force(almasync: Almasync,
                    "safety:\n  protected:\n    locations: [MAIN/STACKS]\n"})
     result = almasync("apply", str(root), "--auto-approve", "--force")
     assert result.exit_code == ExitCode.BLOCKED
-    assert "location MAIN/STACKS is protected" in result.stderr
+    assert "locations MAIN/STACKS is protected" in result.stderr
     assert almasync.writes() == []
 
 

@@ -61,7 +61,7 @@ def test_stale_update_is_refused_with_nothing_written(almasync: Almasync, config
     writes_before = len(almasync.writes())
     result = almasync("apply", str(out), "--auto-approve")
     assert result.exit_code == ExitCode.STALE_PLAN
-    assert "location MAIN/STACKS changed in Alma since the plan was made" in result.stderr
+    assert "locations MAIN/STACKS changed in Alma since the plan was made" in result.stderr
     assert len(almasync.writes()) == writes_before
 
 
@@ -72,7 +72,7 @@ def test_stale_create_is_refused(almasync: Almasync, config: Any, tmp_path: Path
     writes_before = len(almasync.writes())
     result = almasync("apply", str(out), "--auto-approve")
     assert result.exit_code == ExitCode.STALE_PLAN
-    assert "location MAIN/NEWBOOKS was created in Alma since the plan was made" \
+    assert "locations MAIN/NEWBOOKS was created in Alma since the plan was made" \
         in result.stderr
     assert len(almasync.writes()) == writes_before
 

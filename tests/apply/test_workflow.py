@@ -124,10 +124,10 @@ def test_each_kind_fails_alone_whichever_handler_method_raised(
                                workflow.Options(journal_dir=tmp_path),
                                workflow.Seams(on_result=results.append))
     by_name = {r.change.name: r for r in results}
-    assert by_name["location MAIN/ALONE"].outcome is Done.APPLIED
-    table = by_name["code_table NoSuchTable"]
+    assert by_name["locations MAIN/ALONE"].outcome is Done.APPLIED
+    table = by_name["code_tables NoSuchTable"]
     assert table.outcome is Done.FAILED and table.code, table
-    orphan = by_name["location NOLIB/ORPHAN"]
+    orphan = by_name["locations NOLIB/ORPHAN"]
     assert orphan.outcome is Done.FAILED and orphan.code, orphan
     assert f"Alma error {orphan.code}" in str(orphan.error)
     assert "ALONE" in emulator.store.locations["MAIN"]
@@ -150,8 +150,8 @@ def test_writes_a_kind_cannot_make_are_refused_before_any_write(
     with client_for(emulator) as client, pytest.raises(ConfigError) as refused:
         workflow.run(client, Plan(changes), workflow.Options(journal_dir=tmp_path),
                      workflow.Seams())
-    assert "code_table UserGroups: Alma has no way to delete it" in str(refused.value)
-    assert "letter NoSuchLetter: Alma has no way to create it" in str(refused.value)
+    assert "code_tables UserGroups: Alma has no way to delete it" in str(refused.value)
+    assert "letters NoSuchLetter: Alma has no way to create it" in str(refused.value)
     assert [r for r in emulator.requests if r.method != "GET"] == []
     assert list(tmp_path.iterdir()) == []
 

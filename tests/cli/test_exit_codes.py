@@ -89,7 +89,7 @@ def test_5_safety_rule_blocks_but_prints(almasync: Almasync, config: Any) -> Non
                    "prune:\n  locations: true\nsafety:\n  max_deletes: 2\n"})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.BLOCKED
-    assert "- location MAIN/STACKS" in result.stdout
+    assert "- locations MAIN/STACKS" in result.stdout
     assert "exceed safety.max_deletes (2)" in result.stderr
     assert almasync.writes() == []
     assert almasync("plan", str(root)).exit_code == ExitCode.BLOCKED
@@ -172,7 +172,7 @@ def test_apply_prompts_on_a_terminal(almasync: Almasync, config: Any) -> None:
     assert almasync.writes() == []
     code, output = _run_on_tty(["apply", root], "yes", env)
     assert code == ExitCode.OK, output
-    assert "applied  ~ location MUSIC/SCORES" in output
+    assert "applied  ~ locations MUSIC/SCORES" in output
 
 
 def test_version_and_help() -> None:

@@ -80,6 +80,28 @@ def test_kinds_take_either_spelling(almasync: Almasync, tmp_path: Path) -> None:
         assert (out / "locations.yaml").is_file()
     bad = almasync("export", "--out", str(tmp_path / "x"), "--kinds", "shelves")
     assert bad.exit_code == 64
+    assert "locations.yaml: 7 locations" in result.stderr
+
+
+def test_a_kind_is_shown_as_the_files_name_it_wherever_it_was_given(
+        almasync: Almasync) -> None:
+    """Plans, warnings and errors name a kind as the files do (``code_tables``), whichever
+    spelling ``--target`` was given in; the plan JSON keeps its singular ``kind`` field."""
+    shown = {spelling: almasync("plan", str(EXAMPLES), "--target", spelling)
+             for spelling in ("code_table", "code_tables")}
+    assert shown["code_table"].stdout == shown["code_tables"].stdout
+    assert "~ code_tables UserGroups\n" in shown["code_tables"].stdout
+    assert "code_table " not in shown["code_tables"].stdout
+    missing = almasync("plan", str(EXAMPLES), "--target", "location:MAIN/NOPE")
+    assert "Warning: --target locations:MAIN/NOPE matches no resource" in missing.stderr
+    unknown = almasync("plan", str(EXAMPLES), "--target", "locatons:MAIN/STACKS")
+    assert unknown.exit_code == 64
+    assert ("unknown kind 'locatons'; did you mean 'locations'?; known kinds: general, "
+            "libraries, ") in unknown.stderr
+    assert "code_tables, mapping_tables, locations, " in unknown.stderr
+    markdown = almasync("plan", str(EXAMPLES), "--format", "markdown").stdout
+    assert "#### Code tables (" in markdown and "#### Code table (" not in markdown
+    assert almasync.plan_json(EXAMPLES)["changes"][0]["kind"] in {"location", "code_table"}
 
 
 def test_export_is_a_repository_ready_to_commit(almasync: Almasync, tmp_path: Path) -> None:

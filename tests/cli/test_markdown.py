@@ -23,7 +23,7 @@ def test_demo_plan_reads_as_sentences_with_destructive_changes_first(
     first_line = text.splitlines()[0]
     assert "5 to create, 17 to update, 1 to delete" in first_line
     destructive = text.index("destructive change")
-    assert destructive < text.index("#### Code table")
+    assert destructive < text.index("#### Code tables")
     assert "Delete location MAIN/STORAGE ('Basement Storage')" in text
     assert "Rename location MUSIC/SCORES from 'Scores' to 'Scores and Parts'" in text
     assert "Add row PHD to code table UserGroups/lang=fr" in text
@@ -77,7 +77,7 @@ def test_a_five_thousand_change_plan_fits_one_comment_with_every_delete() -> Non
     text = plan_markdown(plan)
     assert len(text) <= LIMIT
     assert all(f"MAIN/GONE{i} " in text or f"MAIN/GONE{i}`" in text for i in range(400))
-    assert "| code table | 0 | 4600 |" in text
+    assert "| code_tables | 0 | 4600 |" in text
     assert "too long for one comment" in text
     assert plan.digest in text
 

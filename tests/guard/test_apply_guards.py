@@ -80,7 +80,7 @@ def test_a_second_apply_waits_for_the_first_and_says_so(emulator: Emulator,
         assert emulator.write_count == 0
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == ExitCode.OK, err
-    assert "applied  ~ location MUSIC/SCORES" in out
+    assert "applied  ~ locations MUSIC/SCORES" in out
 
 
 def test_two_applies_adding_rows_to_one_table_keep_both(emulator: Emulator,

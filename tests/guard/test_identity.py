@@ -110,7 +110,7 @@ def test_plan_env_applies_the_environment_guard(almasync: Almasync, config: Any,
                       env={"PROD_KEY": almasync.key})
     assert result.exit_code == ExitCode.BLOCKED
     # The plan is still printed, and the reason is given.
-    assert "~ location MUSIC/SCORES" in result.stdout
+    assert "~ locations MUSIC/SCORES" in result.stdout
     assert "environment_type PRODUCTION but institution 01DEMO_INST reports SANDBOX" \
         in result.stderr
     assert "read from the wrong institution" in result.stderr

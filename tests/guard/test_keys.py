@@ -23,7 +23,7 @@ sets:
     private: false
     members: ["991234"]
 """
-QUOTED = f'set:"{NAME}"'
+QUOTED = f'sets:"{NAME}"'
 
 
 @pytest.mark.parametrize("key", [
@@ -51,6 +51,9 @@ def test_target_parses_quoted_and_plain_keys() -> None:
     assert Target.parse(QUOTED) == Target(Kind.SET, (NAME,))
     assert Target.parse("locations:MAIN/STACKS") == Target(Kind.LOCATION, ("MAIN", "STACKS"))
     assert str(Target.parse(QUOTED)) == QUOTED
+    # The singular spelling of the plan JSON is accepted too; shown as the files spell it.
+    assert str(Target.parse(f'set:"{NAME}"')) == QUOTED
+    assert str(Target.parse("code_table:UserGroups")) == "code_tables:UserGroups"
 
 
 def test_a_set_with_a_slash_in_its_name_works_in_every_command(
@@ -59,7 +62,7 @@ def test_a_set_with_a_slash_in_its_name_works_in_every_command(
     assert almasync("validate", str(root)).exit_code == ExitCode.OK
     shown = almasync("plan", str(root), "--target", QUOTED)
     assert shown.exit_code == ExitCode.OK, shown.stderr
-    assert '+ set "New acquisitions 2025/26"' in shown.stdout
+    assert '+ sets "New acquisitions 2025/26"' in shown.stdout
     assert "Plan: 1 to create" in shown.stdout and "Warning" not in shown.stderr
 
     out = tmp_path / "plan.json"
@@ -93,9 +96,9 @@ def test_an_unquoted_target_that_matches_nothing_is_warned_about(
     result = almasync("plan", str(root), "--target", f"set:{NAME}")
     assert result.exit_code == ExitCode.OK
     assert "No changes" in result.stdout
-    assert (f"Warning: --target set:New acquisitions 2025/26 matches no resource in the "
+    assert (f"Warning: --target sets:New acquisitions 2025/26 matches no resource in the "
             f"files or in Alma; nothing is planned for it (did you mean --target "
             f"'{QUOTED}'?") in result.stderr
     typo = almasync("plan", str(root), "--target", "location:MAIN/NOPE")
-    assert "Warning: --target location:MAIN/NOPE matches no resource" in typo.stderr
+    assert "Warning: --target locations:MAIN/NOPE matches no resource" in typo.stderr
     assert "did you mean" not in typo.stderr

@@ -153,7 +153,7 @@ def test_a_narrower_local_prune_scope_blocks_the_deletes_outside_it(
     result = _apply(almasync)
     assert result.exit_code == ExitCode.BLOCKED
     assert "prune.license_terms: nothing (plan: true)" in result.stderr
-    assert "license_term WALKIN is outside the prune scope in force" in result.stderr
+    assert "license_terms WALKIN is outside the prune scope in force" in result.stderr
     assert almasync.writes() == []
 
 

@@ -57,7 +57,7 @@ def test_plan_lists_changed_rows_field_by_field(almasync: Almasync, config: Any)
         {"code": "GRAD", "default": True},
         {"code": "STAFF", "description": "Staff", "enabled": True}]
     text = almasync("plan", str(config({"t.yaml": USER_GROUPS}))).stdout
-    assert "~ code_table UserGroups\n" in text
+    assert "~ code_tables UserGroups\n" in text
     assert '    rows[STAFF].description: "Staff" -> "Library staff"' in text
     assert "UNDERGRAD" not in text
     assert almasync.writes() == []
@@ -68,7 +68,7 @@ def test_apply_is_one_put_that_keeps_undeclared_rows_exactly(almasync: Almasync,
     before = rows_by_code(alma_get(almasync, "/conf/code-tables/UserGroups"))
     result = almasync("apply", str(config({"t.yaml": USER_GROUPS})), "--auto-approve")
     assert result.exit_code == 0, result.stderr
-    assert "applied  ~ code_table UserGroups" in result.stdout
+    assert "applied  ~ code_tables UserGroups" in result.stdout
     writes = almasync.writes()
     assert [(w.method, w.path) for w in writes] == [
         ("PUT", "/almaws/v1/conf/code-tables/UserGroups")]
@@ -171,9 +171,9 @@ code_tables:
 """})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   ~ code_table systemJobStatus" in result.stdout
-    assert "failed   ~ code_table UserGroups/scope=MAIN" in result.stdout
-    assert "applied  ~ code_table UserGroups" in result.stdout
+    assert "failed   ~ code_tables systemJobStatus" in result.stdout
+    assert "failed   ~ code_tables UserGroups/scope=MAIN" in result.stdout
+    assert "applied  ~ code_tables UserGroups" in result.stdout
     assert "Alma error 90123" in result.stderr and "systemJobStatus" in result.stderr
     assert "Only customisable tables can be changed" in result.stderr
     assert "Alma error 90121" in result.stderr and "remove its scope" in result.stderr
@@ -276,7 +276,7 @@ def test_drift_names_changed_rows(almasync: Almasync, config: Any) -> None:
     result = almasync("drift", str(root), "--include-unmanaged")
     assert result.exit_code == ExitCode.CHANGES
     assert 'rows[GRAD].description: "Grads" -> "Graduate student"' in result.stdout
-    assert "? code_table ItemPolicy" in result.stdout
+    assert "? code_tables ItemPolicy" in result.stdout
 
 
 def test_saved_plan_applies_and_targets_one_declaration(almasync: Almasync, config: Any,
@@ -315,11 +315,11 @@ def test_examples_plan_row_changes(almasync: Almasync) -> None:
     result = almasync("plan", str(EXAMPLES), "--target", "code_table")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert '~ code_table UserGroups\n    rows[PHD]: (absent) -> {"description": "Doctoral ' \
+    assert '~ code_tables UserGroups\n    rows[PHD]: (absent) -> {"description": "Doctoral ' \
         'student", "enabled": true}\n    rows[STAFF].description: "Staff" -> "Library ' \
         'staff"' in out
-    assert "~ code_table ItemPolicy/scope=LAW\n    rows[OVERNIGHT]: (absent)" in out
-    assert '~ code_table UserGroups/lang=fr\n    rows[PHD]: (absent) -> {"description": ' \
+    assert "~ code_tables ItemPolicy/scope=LAW\n    rows[OVERNIGHT]: (absent)" in out
+    assert '~ code_tables UserGroups/lang=fr\n    rows[PHD]: (absent) -> {"description": ' \
         '"Doctorant"}' in out
 
 
@@ -333,7 +333,7 @@ code_tables:
 """})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   ~ code_table systemJobStatus\n" in result.stdout
-    assert "skipped  ~ code_table systemJobStatus/lang=fr" in result.stdout
+    assert "failed   ~ code_tables systemJobStatus\n" in result.stdout
+    assert "skipped  ~ code_tables systemJobStatus/lang=fr" in result.stdout
     assert almasync.writes()[-1].path == "/almaws/v1/conf/code-tables/systemJobStatus"
     assert len(almasync.writes()) == 1

@@ -88,13 +88,13 @@ def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
     result = almasync("plan", str(EXAMPLES), "--target", "integration_profiles")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert ('~ integration_profile BURSAR_FINES\n    parameters.EXPORT.ftp_server: '
+    assert ('~ integration_profiles BURSAR_FINES\n    parameters.EXPORT.ftp_server: '
             '"bursar-out.demo.example.edu" -> "bursar-export.demo.example.edu"\n+') in out
-    assert ('~ integration_profile SIS_SYNC\n    description: "Student information system '
+    assert ('~ integration_profiles SIS_SYNC\n    description: "Student information system '
             'import" -> "Student information system import (nightly)"\n'
             '    parameters.IMPORT.ftp_password: (absent) -> "(sensitive)"\n'
             '    parameters.IMPORT.ftp_server: (absent) -> "sis-import.demo.example.edu"\n') in out
-    assert '+ integration_profile RFID_DESKS' in out
+    assert '+ integration_profiles RFID_DESKS' in out
     assert '"api_token": "${RFID_API_TOKEN}"' in out
     assert almasync.writes() == []
 
@@ -445,8 +445,8 @@ def test_alma_refusal_fails_the_change_not_the_run(almasync: Almasync, config: A
         table["rows"] = [r for r in table["rows"] if r["code"] != "PROXY_DEFINITION"]
     result = almasync("apply", str(saved), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   + integration_profile PROXY" in result.stdout
-    assert "applied  ~ integration_profile OFFSITE_REQUESTS" in result.stdout
+    assert "failed   + integration_profiles PROXY" in result.stdout
+    assert "applied  ~ integration_profiles OFFSITE_REQUESTS" in result.stdout
     assert "40166404" in result.stderr
     assert profile(almasync, "OFFSITE_REQUESTS")["description"] == "Offsite storage requests"
 

@@ -49,8 +49,8 @@ def test_a_saved_plan_that_writes_what_alma_cannot_stops_before_any_write() -> N
     with pytest.raises(ConfigError) as raised:
         engine.check_ready(plan)
     assert [str(p) for p in raised.value.problems] == [
-        "code_table UserGroups: Alma has no way to delete it through the API",
-        "letters.yaml:2:3: letter NewLetter: Alma has no way to create it through the API"]
+        "code_tables UserGroups: Alma has no way to delete it through the API",
+        "letters.yaml:2:3: letters NewLetter: Alma has no way to create it through the API"]
 
 
 def test_problems_found_in_alma_are_reported_for_every_kind_at_once(

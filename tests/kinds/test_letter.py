@@ -91,7 +91,7 @@ def test_apply_writes_xml_and_labels_then_plan_is_empty(almasync: Almasync,
     root = letter_config(config, wanted)
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == 0, result.stderr
-    assert f"applied  ~ letter {CODE}" in result.stdout
+    assert f"applied  ~ letters {CODE}" in result.stdout
     writes = [(r.method, r.path) for r in almasync.writes()]
     assert writes == [("PUT", f"/almaws/v1/conf/letters/{CODE}"),
                       ("PUT", f"/almaws/v1/conf/code-tables/{CODE}")]
@@ -155,7 +155,7 @@ def test_windows_line_endings_plan_nothing(almasync: Almasync, config: Any) -> N
 def test_enabling_a_letter(almasync: Almasync, config: Any) -> None:
     root = config({"l.yaml": "letters:\n  GeneralMessageEmailLetter:\n    enabled: true\n"})
     text = almasync("plan", str(root)).stdout
-    assert "~ letter GeneralMessageEmailLetter\n    enabled: false -> true" in text
+    assert "~ letters GeneralMessageEmailLetter\n    enabled: false -> true" in text
     assert almasync("apply", str(root), "--auto-approve").exit_code == 0
     assert almasync.emu.store.letters["GeneralMessageEmailLetter"]["enabled"] is True
     assert almasync.plan_json(root)["changes"] == []
@@ -218,8 +218,8 @@ def test_alma_refusal_fails_the_change_with_its_code(almasync: Almasync, config:
                          "  GeneralMessageEmailLetter:\n    enabled: true\n")
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert f"failed   ~ letter {CODE}" in result.stdout
-    assert "applied  ~ letter GeneralMessageEmailLetter" in result.stdout
+    assert f"failed   ~ letters {CODE}" in result.stdout
+    assert "applied  ~ letters GeneralMessageEmailLetter" in result.stdout
     assert "90123" in result.stdout + result.stderr
     assert f"/conf/code-tables/{CODE}" in result.stdout + result.stderr
 
@@ -235,8 +235,8 @@ def test_prune_never_deletes_letters(almasync: Almasync, config: Any) -> None:
     assert almasync.plan_json(root)["changes"] == []
     drift = almasync("drift", str(root), "--include-unmanaged")
     assert drift.exit_code == ExitCode.CHANGES
-    assert "? letter LoanStatusNoticeLetter" in drift.stdout  # customised, not declared
-    assert "? letter FulfillmentActivityLetter" not in drift.stdout  # as Alma ships it
+    assert "? letters LoanStatusNoticeLetter" in drift.stdout  # customised, not declared
+    assert "? letters FulfillmentActivityLetter" not in drift.stdout  # as Alma ships it
     assert "- letter" not in drift.stdout
     assert "matches Alma" not in drift.stdout
     assert {r.method for r in almasync.emu.requests} == {"GET"}
@@ -247,7 +247,7 @@ def test_drift_reports_a_template_changed_in_alma(almasync: Almasync, config: An
     almasync.emu.store.letters[CODE]["xsl"] = changed_xsl(almasync)
     result = almasync("drift", str(root))
     assert result.exit_code == ExitCode.CHANGES
-    assert f"~ letter {CODE}" in result.stdout
+    assert f"~ letters {CODE}" in result.stdout
     assert "-      <p>@@requests@@" in result.stdout.replace("\\n", "\n")
 
 

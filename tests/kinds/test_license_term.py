@@ -34,7 +34,7 @@ def test_plan_apply_then_plan_is_empty(almasync: Almasync, config: Any) -> None:
 
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == 0, result.stderr
-    assert "applied  + license_term TDM" in result.stdout
+    assert "applied  + license_terms TDM" in result.stdout
     assert [(r.method, r.path) for r in almasync.writes()] == [
         ("PUT", "/almaws/v1/conf/license-terms/ARCHIVE"),
         ("POST", "/almaws/v1/conf/license-terms")]
@@ -108,9 +108,9 @@ def test_alma_refusal_fails_the_change_with_its_code(almasync: Almasync, config:
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
     out = result.stdout + result.stderr
-    assert "failed   + license_term BAD" in out
+    assert "failed   + license_terms BAD" in out
     assert "60195" in out
-    assert "applied  ~ license_term WALKIN" in out
+    assert "applied  ~ license_terms WALKIN" in out
     assert almasync.emu.store.license_terms["WALKIN"]["name"] == "Walk-in visitors"
 
 
@@ -127,8 +127,8 @@ def test_drift_reports_changes_and_unmanaged(almasync: Almasync, config: Any) ->
     root = config({"terms.yaml": BASIC})
     result = almasync("drift", str(root), "--include-unmanaged")
     assert result.exit_code == ExitCode.CHANGES
-    assert "~ license_term ARCHIVE" in result.stdout
-    assert "? license_term WALKIN" in result.stdout
+    assert "~ license_terms ARCHIVE" in result.stdout
+    assert "? license_terms WALKIN" in result.stdout
     assert {r.method for r in almasync.emu.requests} == {"GET"}
 
 

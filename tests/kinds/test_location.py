@@ -36,13 +36,13 @@ def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
     result = almasync("plan", str(EXAMPLES))
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "- location MAIN/STORAGE" in out
-    assert "~ location MAIN/STACKS\n    external_name: \"Stacks\" -> \"Main Stacks\"" in out
-    assert "+ location MAIN/SPECCOLL" in out
-    assert "~ location MUSIC/SCORES\n    name: \"Scores\" -> \"Scores and Parts\"" in out
-    assert out.index("- location MAIN/STORAGE") < out.index("~ location MAIN/STACKS")
+    assert "- locations MAIN/STORAGE" in out
+    assert "~ locations MAIN/STACKS\n    external_name: \"Stacks\" -> \"Main Stacks\"" in out
+    assert "+ locations MAIN/SPECCOLL" in out
+    assert "~ locations MUSIC/SCORES\n    name: \"Scores\" -> \"Scores and Parts\"" in out
+    assert out.index("- locations MAIN/STORAGE") < out.index("~ locations MAIN/STACKS")
     locations = [line for line in out.splitlines() if line[:2] in ("+ ", "~ ", "- ")
-                 and " location " in line]
+                 and " locations " in line]
     assert len(locations) == 4, locations
     assert "Nothing was applied" in out
     assert almasync.writes() == []
@@ -59,7 +59,7 @@ def test_plan_apply_plan_is_empty(almasync: Almasync, config: Any) -> None:
 
     applied = almasync("apply", str(root), "--auto-approve")
     assert applied.exit_code == 0, applied.stderr
-    assert "applied  + location MAIN/NEWBOOKS" in applied.stdout
+    assert "applied  + locations MAIN/NEWBOOKS" in applied.stdout
     assert "Apply: 2 applied, 0 failed, 0 skipped." in applied.stdout
 
     before = len(almasync.emu.requests)
@@ -131,8 +131,8 @@ def test_alma_refusal_fails_the_change_not_the_run(almasync: Almasync, config: A
                                      "    GOOD: {name: Good, type: OPEN}\n"})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   + location MAIN/BAD" in result.stdout
-    assert "applied  + location MAIN/GOOD" in result.stdout
+    assert "failed   + locations MAIN/BAD" in result.stdout
+    assert "applied  + locations MAIN/GOOD" in result.stdout
     assert "60301" in result.stderr
     assert "Apply: 1 applied, 1 failed, 0 skipped." in result.stdout
 
@@ -153,10 +153,10 @@ def test_drift_reports_changes_and_unmanaged(almasync: Almasync, config: Any) ->
     root = config({"locations.yaml": BASIC})
     result = almasync("drift", str(root), "--include-unmanaged")
     assert result.exit_code == ExitCode.CHANGES
-    assert "? location LAW/LAWSTACKS" in result.stdout
+    assert "? locations LAW/LAWSTACKS" in result.stdout
     junit = almasync("drift", str(root), "--format", "junit")
     assert junit.exit_code == ExitCode.CHANGES
-    assert '<testcase classname="location" name="MAIN/STACKS">' in junit.stdout
+    assert '<testcase classname="locations" name="MAIN/STACKS">' in junit.stdout
     assert {r.method for r in almasync.emu.requests} == {"GET"}
 
 
@@ -277,5 +277,5 @@ def test_without_a_readable_types_table_alma_decides(almasync: Almasync, config:
     assert sorted(c["key"] for c in plan["changes"]) == ["MAIN/BAD", "MAIN/GOOD"]
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   + location MAIN/BAD" in result.stdout and "60297" in result.stderr
-    assert "applied  + location MAIN/GOOD" in result.stdout
+    assert "failed   + locations MAIN/BAD" in result.stdout and "60297" in result.stderr
+    assert "applied  + locations MAIN/GOOD" in result.stdout

@@ -161,9 +161,9 @@ mapping_tables:
 """})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   ~ mapping_table SystemLanguages" in result.stdout
-    assert "failed   ~ mapping_table CurrencySubset/scope=MAIN" in result.stdout
-    assert "applied  ~ mapping_table CirculationDeskMapping/scope=LAW" in result.stdout
+    assert "failed   ~ mapping_tables SystemLanguages" in result.stdout
+    assert "failed   ~ mapping_tables CurrencySubset/scope=MAIN" in result.stdout
+    assert "applied  ~ mapping_tables CirculationDeskMapping/scope=LAW" in result.stdout
     assert "Alma error 90125" in result.stderr and "SystemLanguages" in result.stderr
     assert "Alma error 90127" in result.stderr and "remove its scope" in result.stderr
     law = alma_rows(almasync, "CirculationDeskMapping", scope="LAW")
@@ -209,7 +209,7 @@ def test_unique_key_is_the_shortest_prefix() -> None:
 def test_examples_plan_row_changes(almasync: Almasync) -> None:
     result = almasync("plan", str(EXAMPLES), "--target", "mapping_table")
     assert result.exit_code == 0, result.stderr
-    assert '~ mapping_table CurrencySubset\n    rows[CAD].column1: "FALSE" -> "TRUE"\n' \
+    assert '~ mapping_tables CurrencySubset\n    rows[CAD].column1: "FALSE" -> "TRUE"\n' \
         '    rows[JPY]: (absent) -> {"column1": "TRUE", "enabled": true}' in result.stdout
-    assert "~ mapping_table CirculationDeskMapping\n    rows[SELFCHECK3|MUSIC]: (absent)" \
+    assert "~ mapping_tables CirculationDeskMapping\n    rows[SELFCHECK3|MUSIC]: (absent)" \
         in result.stdout

@@ -37,7 +37,7 @@ def test_a_desk_renamed_in_alma_shows_in_drift(almasync: Almasync, config: Any) 
         almasync.emu.store.circ_desks["LAW"]["LAW_DESK"]["name"] = "Law loans desk"
     result = almasync("drift", str(root))
     assert result.exit_code == ExitCode.CHANGES, result.stdout
-    assert ("! circulation_desk LAW/LAW_DESK: cannot be changed through the API; change it "
+    assert ("! circulation_desks LAW/LAW_DESK: cannot be changed through the API; change it "
             "in Alma\n    name: \"Law loans desk\" -> \"Law circulation desk\"") in result.stdout
     junit = almasync("drift", str(root), "--format", "junit").stdout
     assert 'failures="1"' in junit and "change it in Alma" in junit
@@ -49,9 +49,9 @@ def test_a_declared_difference_is_shown_and_never_written(almasync: Almasync,
                    "departments.yaml": "departments:\n  ACQ_DEPT:\n    work_days: 6\n"})
     result = almasync("plan", str(root))
     assert result.exit_code == ExitCode.OK, result.stderr
-    assert "! circulation_desk LAW/LAW_DESK: cannot be changed through the API; change it " \
+    assert "! circulation_desks LAW/LAW_DESK: cannot be changed through the API; change it " \
            "in Alma\n    name: \"Law circulation desk\" -> \"Law desk\"" in result.stdout
-    assert "! department ACQ_DEPT" in result.stdout and "work_days: 5 -> 6" in result.stdout
+    assert "! departments ACQ_DEPT" in result.stdout and "work_days: 5 -> 6" in result.stdout
     assert "Plan: 0 to create, 0 to update, 0 to delete." in result.stdout
     assert "matches Alma" not in result.stdout
     assert almasync("plan", str(root), "--detailed-exitcode").exit_code == ExitCode.CHANGES
@@ -77,7 +77,7 @@ def test_a_declared_resource_alma_lacks(almasync: Almasync, config: Any) -> None
     root = config({"printers.yaml": "printers:\n  NEW_PRN:\n    name: New printer\n"})
     result = almasync("plan", str(root), "--detailed-exitcode")
     assert result.exit_code == ExitCode.CHANGES
-    assert ("! printer NEW_PRN: does not exist in Alma and cannot be created through the "
+    assert ("! printers NEW_PRN: does not exist in Alma and cannot be created through the "
             "API; create it in Alma") in result.stdout
     assert almasync("apply", str(root), "--auto-approve").exit_code == ExitCode.OK
     assert almasync.writes() == []

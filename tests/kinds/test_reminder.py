@@ -209,8 +209,8 @@ def test_alma_refusal_fails_that_change_only(almasync: Almasync, config: Any) ->
                              "     reminder_date: 2026-01-01}\n"})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   + reminder BIB_MMS/not-a-record/GENERAL/Bad" in result.stdout
-    assert "applied  + reminder BIB_MMS/991236/GENERAL/Good" in result.stdout
+    assert "failed   + reminders BIB_MMS/not-a-record/GENERAL/Bad" in result.stdout
+    assert "applied  + reminders BIB_MMS/991236/GENERAL/Good" in result.stdout
     assert "POST /conf/reminders: Alma error 60182" in result.stderr
     assert almasync.key not in result.stdout + result.stderr
 
@@ -229,8 +229,8 @@ def test_drift_reports_changes_and_other_records(almasync: Almasync, config: Any
     root = config({"r.yaml": CHANGES})
     result = almasync("drift", str(root), "--include-unmanaged")
     assert result.exit_code == ExitCode.CHANGES
-    assert "~ reminder BIB_MMS/991234/GENERAL/Check renewal" in result.stdout
-    assert "? reminder BIB_MMS/991236/REVIEW/Review for weeding" in result.stdout
+    assert "~ reminders BIB_MMS/991234/GENERAL/Check renewal" in result.stdout
+    assert "? reminders BIB_MMS/991236/REVIEW/Review for weeding" in result.stdout
     assert {r.method for r in almasync.emu.requests} == {"GET"}
 
 
@@ -295,7 +295,7 @@ def test_saved_plan_applies_and_goes_stale(almasync: Almasync, config: Any,
     writes = len(almasync.writes())
     again = almasync("apply", str(saved), "--auto-approve")
     assert again.exit_code == ExitCode.STALE_PLAN
-    assert "reminder BIB_MMS/991234/GENERAL/Check renewal changed in Alma" in again.stderr
+    assert "reminders BIB_MMS/991234/GENERAL/Check renewal changed in Alma" in again.stderr
     assert len(almasync.writes()) == writes
 
 
@@ -309,7 +309,7 @@ def test_without_code_tables_alma_judges_the_type(empty_emulator: Any, config: A
     assert almasync.plan_json(root)["summary"]["create"] == 1
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   + reminder BIB_MMS/991234/ODD/x" in result.stdout
+    assert "failed   + reminders BIB_MMS/991234/ODD/x" in result.stdout
     assert "Alma error 60178" in result.stderr
 
 

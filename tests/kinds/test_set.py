@@ -60,11 +60,11 @@ def test_demo_plan_of_the_examples(almasync: Almasync) -> None:
     result = almasync("plan", str(EXAMPLES), "--target", "sets")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert ('~ set Missing items\n    description: "Items marked missing" -> '
+    assert ('~ sets Missing items\n    description: "Items marked missing" -> '
             '"Items marked missing and not yet found"') in out
-    assert ('~ set New acquisitions 2026\n    members: "2 members" -> '
+    assert ('~ sets New acquisitions 2026\n    members: "2 members" -> '
             '"4 members; +2 (991236, 991237)"') in out
-    assert "+ set Weeding candidates 2026" in out
+    assert "+ sets Weeding candidates 2026" in out
     assert almasync.writes() == []
 
 
@@ -217,8 +217,8 @@ sets:
 """})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   ~ set New acquisitions 2026" in result.stdout
-    assert "applied  ~ set Missing items" in result.stdout
+    assert "failed   ~ sets New acquisitions 2026" in result.stdout
+    assert "applied  ~ sets Missing items" in result.stdout
     assert "60116" in result.stderr and "not-an-mms-id" in result.stderr
     assert member_ids(almasync, "New acquisitions 2026") == ["991234", "991235"]
 
@@ -230,7 +230,7 @@ def test_duplicate_name_is_refused_by_alma(almasync: Almasync, config: Any) -> N
                                 "    content: ITEM\n    query: \"ITEM where ITEM ((x))\"\n"})
     result = almasync("apply", str(root), "--auto-approve")
     assert result.exit_code == ExitCode.APPLY_FAILED
-    assert "failed   + set Missing items" in result.stdout
+    assert "failed   + sets Missing items" in result.stdout
     assert "402263" in result.stderr
 
 
@@ -278,7 +278,7 @@ def test_drift_reports_member_changes(almasync: Almasync, config: Any) -> None:
     result = almasync("drift", str(root), "--include-unmanaged")
     assert result.exit_code == ExitCode.CHANGES
     assert 'members: "3 members" -> "2 members; -1 (991299)"' in result.stdout
-    assert "? set Missing items" in result.stdout
+    assert "? sets Missing items" in result.stdout
     assert {r.method for r in almasync.emu.requests} == {"GET"}
 
 

@@ -111,7 +111,7 @@ def test_a_kinds_own_caps_apply_to_it_alone() -> None:
     rules = Safety(kinds={"license_terms": Caps(max_deletes=1)})
     assert safety.judge(_plan(deletes=1), rules).caps == ()
     assert safety.judge(_plan(deletes=2), rules).caps == (
-        "2 license_term deletes exceed the cap of 1 for license_terms",)
+        "2 deletes of license_terms exceed safety.kinds.license_terms.max_deletes (1)",)
     assert safety.judge(_plan(deletes=2, kind=Kind.CODE_TABLE), rules).caps == ()
 
 
@@ -123,7 +123,7 @@ def test_with_no_live_resources_any_delete_is_100_percent() -> None:
 def test_protection_is_not_lifted_by_force() -> None:
     rules = Safety(protected={"license_terms": ["d0"]})
     verdict = safety.judge(_plan(deletes=2), rules)
-    assert verdict.protected == ("license_term d0 is protected (safety.protected."
+    assert verdict.protected == ("license_terms d0 is protected (safety.protected."
                                  "license_terms) and is never deleted",)
     assert verdict.blocking(force=True) == verdict.protected
     capped = safety.judge(_plan(deletes=2), Safety(max_deletes=1))
