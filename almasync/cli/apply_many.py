@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,9 +105,10 @@ def run(directory: Path, envs: list[str], make_plan: PlanMaker, *, auto_approve:
                journal_dir or directory / workflow.JOURNALS)
     items = [_Env(name) for name in envs]
     note(f"Planning {len(envs)} environments concurrently: {', '.join(envs)}")
+    ctx = click.get_current_context(silent=True)
     with _Owner(job.stop) as owner:
         for item in items:
-            threading.Thread(target=_work, args=(item, job), daemon=True,
+            threading.Thread(target=_work, args=(item, job, ctx), daemon=True,
                              name=f"almasync-env-{item.name}").start()
         try:
             _wait(item.ready for item in items)
@@ -140,10 +142,12 @@ def run(directory: Path, envs: list[str], make_plan: PlanMaker, *, auto_approve:
     return consortium.worst([item.code for item in items])
 
 
-def _work(item: _Env, job: _Job) -> None:
-    """One environment, on its own thread: never raises, records its outcome."""
+def _work(item: _Env, job: _Job, ctx: click.Context | None) -> None:
+    """One environment, on its own thread: never raises, records its outcome. The
+    command's context is made this thread's too (--timeout, -q)."""
     try:
-        item.outcome = _apply_one(item, job)
+        with ctx.scope(cleanup=False) if ctx is not None else nullcontext():
+            item.outcome = _apply_one(item, job)
         item.code = item.outcome.exit_code
         if item.outcome.stage is workflow.Stage.CANCELLED and job.stop.is_set():
             item.code = ExitCode.INTERRUPTED

@@ -63,8 +63,15 @@ def run(directory: Path, envs: list[str], make_plan: PlanMaker, *, fmt: str,
         raise UsageError("with several environments, --out needs {env} in its name, e.g. "
                          "--out plan-{env}.json (one plan file per environment)")
     note(f"Reading {len(envs)} environments concurrently: {', '.join(envs)}")
-    outcomes = consortium.run_each(envs, lambda env: _one(
-        directory, env, make_plan, drift=drift, everything=everything, targets=targets))
+    ctx = click.get_current_context()
+
+    def each(env: str) -> tuple[Plan, int]:
+        # The command's context on this thread too: --timeout and -q hold there as well.
+        with ctx.scope(cleanup=False):
+            return _one(directory, env, make_plan, drift=drift, everything=everything,
+                        targets=targets)
+
+    outcomes = consortium.run_each(envs, each)
     click.echo(_render(outcomes, fmt, drift), nl=fmt not in ("json", "junit"),
                color=use_colour())
     for outcome in outcomes:

@@ -134,3 +134,14 @@ def test_bad_combinations_are_usage_errors(config: Any, three: list[Emulator],
     assert many.exit_code == 64 and "{env}" in many.output
     empty = config({"almasync.yaml": "safety: {max_deletes: 1}\n"})
     assert _run("plan", str(empty), "--all-envs", env=keys).exit_code == 64
+
+
+def test_the_timeout_holds_in_every_environment(config: Any, three: list[Emulator]) -> None:
+    root = _tree(config, three)
+    three[1].latency = 3.0
+    result = _run("--timeout", "0.3", "plan", str(root), "--env", "alpha,beta", "-q",
+                  env=_keys(three))
+    three[1].latency = 0.0
+    assert result.exit_code == 4, result.output
+    assert "beta failed (exit 4)" in result.stdout
+    assert "Reading 2 environments" not in result.stderr

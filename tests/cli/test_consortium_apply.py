@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from almasync.cli import cli
 from almasync.emulator import Emulator
 from almasync.errors import ExitCode
+from tests.cli.test_exit_codes import _run_on_tty
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["alpha", "beta"]
@@ -106,6 +107,12 @@ def test_two_environments_applied_then_a_second_plan_is_empty(
     assert again.exit_code == 0, again.output
     assert again.stdout.rstrip().endswith("2 environments: alpha: no changes; "
                                           "beta: no changes.")
+    # Rollback stays one environment: alpha's journal undoes alpha only.
+    [journal] = (root / ".almasync" / "journals" / "alpha").glob("*.json")
+    undo = _run("rollback", str(journal), "--auto-approve", env=_keys(two))
+    assert undo.exit_code == 0, undo.output
+    assert _external_name(two[0]) == "Stacks" and "NEWA" not in two[0].store.locations["MAIN"]
+    assert _external_name(two[1]) == "Stacks of the consortium"
 
 
 def test_a_blocked_environment_does_not_stop_the_others(config: Any,
@@ -150,6 +157,25 @@ def test_without_a_terminal_nothing_is_applied_without_auto_approve(
     for emu in two:
         assert _writes(emu) == []
     assert not (root / ".almasync").exists()
+
+
+def test_on_a_terminal_every_plan_is_shown_and_confirmed_once(
+        config: Any, two: list[Emulator]) -> None:
+    root = _tree(config, two)
+    env = {**_keys(two), "ALMASYNC_RATE_LIMIT": "0"}
+    code, output = _run_on_tty(["apply", str(root), "--all-envs"], "no", env)
+    assert code == ExitCode.ERROR, output
+    assert output.count("Only 'yes' will be accepted") == 1
+    assert "Apply these 4 changes to 2 environment(s) (alpha: 2, beta: 2)?" in output
+    assert output.index("== environment beta ==") < output.index("Apply these")
+    assert output.count("Apply cancelled; nothing was changed.") == 2
+    for emu in two:
+        assert _writes(emu) == []
+    code, output = _run_on_tty(["apply", str(root), "--all-envs"], "yes", env)
+    assert code == ExitCode.OK, output
+    assert output.count("Only 'yes' will be accepted") == 1
+    for emu in two:
+        assert _external_name(emu) == "Stacks of the consortium"
 
 
 def test_a_saved_plan_with_several_environments_is_a_usage_error(
@@ -268,3 +294,19 @@ def test_an_interrupt_before_confirmation_writes_nothing(config: Any,
     for emu in two:
         assert _writes(emu) == []
     assert not (root / ".almasync").exists()
+
+
+def test_the_command_options_hold_in_every_environment(config: Any,
+                                                       two: list[Emulator]) -> None:
+    """--timeout and -q reach the threads the environments run on: beta answers slower than
+    the timeout allows and fails alone (exit 4); -q leaves the notes out."""
+    root = _tree(config, two)
+    two[1].latency = 3.0
+    result = _run("--timeout", "0.3", "apply", str(root), "--all-envs", "--auto-approve",
+                  "-q", env=_keys(two))
+    two[1].latency = 0.0
+    assert result.exit_code == ExitCode.UNAVAILABLE, result.output
+    assert "beta: failed (exit 4)" in result.stdout
+    assert "Planning 2 environments" not in result.stderr
+    assert _external_name(two[0]) == "Stacks of the consortium"
+    assert _writes(two[1]) == []
