@@ -310,3 +310,36 @@ def test_the_command_options_hold_in_every_environment(config: Any,
     assert "Planning 2 environments" not in result.stderr
     assert _external_name(two[0]) == "Stacks of the consortium"
     assert _writes(two[1]) == []
+
+
+def test_a_second_signal_stops_every_environment_at_once(config: Any,
+                                                         two: list[Emulator]) -> None:
+    """Two signals while both institutions have a write in flight that takes a minute: the
+    process ends without waiting for them; each journal shows its write ``started``."""
+    root = _tree(config, two, files=DOZEN)
+    in_flight = [threading.Event(), threading.Event()]
+    process = _start(root, two)
+
+    def slow_second_write(index: int) -> Any:
+        def act(n: int) -> None:
+            if n == 2:
+                two[index].write_latency = 60.0
+                in_flight[index].set()
+                if all(event.is_set() for event in in_flight):
+                    process.send_signal(signal.SIGINT)
+                    threading.Timer(0.3, lambda: process.send_signal(signal.SIGINT)).start()
+        return act
+
+    for index, emu in enumerate(two):
+        _on_posts(emu, slow_second_write(index))
+    out, err = process.communicate(timeout=50)
+    for emu in two:
+        emu.on_request = None
+        emu.write_latency = 0.0
+    assert process.returncode == ExitCode.INTERRUPTED, out + err
+    assert "Stopped at once" in err
+    for name in NAMES:
+        [path] = (root / ".almasync" / "journals" / name).glob("*.json")
+        states = [s["state"] for s in json.loads(path.read_text())["states"]]
+        assert states[:2] == ["applied", "started"], states
+        assert set(states[2:]) == {"pending"}
