@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,8 +51,8 @@ from almasync.emulator import DEFAULT_API_KEY, generate_large
 
 DEFAULT_CEILING = 25.0  # almasync's default rate_limit
 STEPS = ("export", "plan", "apply")
-#: Words on stderr that mean a 429 reached the user.
-REFUSAL_WORDS = ("PER_SECOND_THRESHOLD", "429")
+#: What on stderr means a 429 reached the user (not digits inside a journal's file name).
+REFUSAL = re.compile(r"\b429\b|PER_SECOND_THRESHOLD|DAILY_THRESHOLD")
 
 
 @dataclass
@@ -153,7 +154,7 @@ def measure(run: Run, url: str, args: list[str], env: dict[str, str], work: Path
     run.calls = after["requests"] - before["requests"] - run.refused
     run.exit_code = code
     run.user_refusals = sum(1 for line in stderr.splitlines()
-                            if any(word in line for word in REFUSAL_WORDS))
+                            if REFUSAL.search(line))
     if code < 0 and run.wall >= timeout:
         run.failure = f"killed after {timeout:g} s (--timeout)"
     elif code != 0:
