@@ -13,7 +13,7 @@ each as its own ``almasync`` process, it times:
 
 Calls and 429s are counted by the emulator (``GET /__emulator/stats``); "calls" are the
 answered ones, not the 429 refusals. The figure is wall / (calls / threshold): 1.0 would
-be every call at exactly the threshold's pace. Its bound (issue 11): 1.1 when almasync's
+be every call at exactly the threshold's pace. Its bound: 1.1 when almasync's
 ceiling equals the threshold (25/s, the default; 50/s with ``ALMASYNC_RATE_LIMIT=50``) and
 1.3 when the default 25/s ceiling meets a 10/s threshold. A figure over its bound is marked
 OVER; the script exits 1 only when a run fails (a non-zero exit, a 429 that reached the
@@ -21,6 +21,7 @@ user, or a plan that does not show the declared changes).
 
     python benchmarks/bench_rate.py [--threshold 25 --threshold 10 ...] [--latency 0.1]
                                     [--scale 0.2] [--only export|plan|apply] [--changes 200]
+                                    [--ceiling 25] [--json FILE] [--timeout 1800] [--keep]
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +243,8 @@ def main() -> int:
                         help="report only this run (the runs it needs still happen)")
     parser.add_argument("--timeout", type=float, default=1800.0,
                         help="seconds a command may take before it is killed (a failure)")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
+                        help="also write every run's figures to FILE as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     thresholds = args.threshold or [25.0, 10.0, 50.0]
@@ -266,6 +269,11 @@ def main() -> int:
     print(f"latency {args.latency * 1000:.0f} ms, scale {args.scale:g}, "
           f"{args.changes} changes declared\n")
     print(table(runs))
+    if args.json:
+        args.json.write_text(json.dumps(
+            {"latency": args.latency, "scale": args.scale, "changes": args.changes,
+             "runs": [asdict(run) | {"ratio": round(run.ratio, 3), "bound": run.bound}
+                      for run in runs]}, indent=2) + "\n", encoding="utf-8")
     failed = [run for run in runs if run.failure]
     for run in failed:
         print(f"\n{run.threshold:g}/s {run.step} FAILED: {run.failure}")
