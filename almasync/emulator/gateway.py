@@ -39,6 +39,9 @@ MAX_BODY = 64 * 1024 * 1024
 _BODY = "almasync.emulator.body"  # where a request's body is kept once read
 UNAUTHORIZED_MESSAGE = "API-key not defined or not configured to allow this API."
 _ROUTER = Router(ROUTES)
+#: Not an Alma route: the emulator's counters as JSON (``Emulator.stats()``), for a client in
+#: another process. No key, no threshold, no latency; not recorded among the requests.
+STATS_PATH = "/__emulator/stats"
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,11 @@ class Gateway:
         self.emulator = emulator
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == STATS_PATH and environ.get("REQUEST_METHOD") == "GET":
+            body = json.dumps(self.emulator.stats()).encode("utf-8")
+            start_response("200 OK", [("Content-Type", JSON_TYPE),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
         self.emulator._busy(1)
         try:
             return self._serve(environ, start_response)

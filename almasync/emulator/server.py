@@ -6,6 +6,7 @@ import random
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -74,7 +75,9 @@ class Emulator:
     it. ``on_request`` (None, or a callable of method and path) is called as each request
     arrives. ``requests``
     lists every request served, in order; ``write_count`` counts successful POST/PUT/DELETE
-    calls (``POST /conf/test`` is not a write).
+    calls (``POST /conf/test`` is not a write); ``per_second_refusals`` counts the 429
+    ``PER_SECOND_THRESHOLD`` answers. ``stats()`` sums these up, and is also served as JSON
+    at ``GET /__emulator/stats`` for a client in another process (benchmarks).
     ``bare_singletons`` serves every one-element list of a JSON answer as its bare element, as
     Alma may (FACTS section 8); when not given, the seed's ``institution.bare_singletons``
     decides.
@@ -120,6 +123,7 @@ class Emulator:
         self.on_request: Callable[[str, str], None] | None = None
         self.requests: list[RecordedRequest] = []
         self.write_count = 0
+        self.per_second_refusals = 0
         self._in_flight = 0
         self.crashed = False
         self._lock = threading.Lock()
@@ -206,7 +210,11 @@ class Emulator:
 
     def _take_token(self) -> bool:
         bucket = self._bucket
-        return bucket is None or bucket.take()
+        if bucket is None or bucket.take():
+            return True
+        with self._lock:
+            self.per_second_refusals += 1
+        return False
 
     def _take_budget(self) -> int | None:
         return self._budget.take()
@@ -229,6 +237,20 @@ class Emulator:
         """Requests being served right now (a test waits for 0 before looking at state a
         request from a killed client may still change)."""
         return self._in_flight
+
+    def stats(self) -> dict[str, Any]:
+        """Counts since start: ``requests`` served (dropped ones included), ``statuses``
+        (status code as a string -> count; "0" for dropped connections), ``writes``,
+        ``per_second_refusals`` and ``remaining`` (the daily budget left)."""
+        with self._lock:
+            statuses = Counter(entry.status for entry in self.requests)
+            return {
+                "requests": len(self.requests),
+                "statuses": {str(code): statuses[code] for code in sorted(statuses)},
+                "writes": self.write_count,
+                "per_second_refusals": self.per_second_refusals,
+                "remaining": self.remaining,
+            }
 
     def _record(self, entry: RecordedRequest) -> None:
         with self._lock:

@@ -141,3 +141,16 @@ def test_bare_singletons_flag() -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_stats_route_of_a_standalone_emulator(
+    running: tuple[subprocess.Popen[str], dict[str, str]],
+) -> None:
+    process, exports = running
+    url = exports["ALMA_API_URL"]
+    requests.get(url + "/almaws/v1/conf/general", headers={"Authorization": "apikey k-rw"},
+                 timeout=10)
+    stats = requests.get(url + "/__emulator/stats", timeout=10).json()
+    assert stats["requests"] == 1 and stats["statuses"] == {"200": 1}
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
