@@ -33,7 +33,7 @@ from almasync.jobs import JobOutcome
 from almasync.journal import Journal, State
 from almasync.model import Fields, Key, Kind
 from almasync.plan import safety
-from almasync.plan.changes import Change
+from almasync.plan.changes import Action, Change
 from almasync.plan.plan import Plan
 
 #: Where journals go when nothing else is said: beside the config, like ``.git``.
@@ -156,7 +156,11 @@ def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()
     engine.check_environment(client, options.environment_type)
     if not seams.confirm(plan):
         return Outcome(Stage.CANCELLED)
-    with seams.lock(), _Signals(options.grace, seams.on_note) as signals:
+    # One memory of reads for the run (see AlmaClient.memo): the full read below is the
+    # journal's snapshot, a saved plan's stale check, the recheck before each write and the
+    # current object each update merges into; a write forgets what it may change, and its
+    # answer is what the read-back sees.
+    with seams.lock(), client.memo(), _Signals(options.grace, seams.on_note) as signals:
         for check in seams.before_writing:
             check(client, plan)
         # The plan's own reads may be brief list entries; the journal must hold whole
@@ -184,7 +188,8 @@ def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()
     post_apply = options.settings.post_apply if options.post_apply else []
     if report.ok and post_apply:
         # Jobs never run after a failed or partial apply.
-        outcome.jobs = jobs.run_post_apply(client, post_apply, seams.on_job_event)
+        with client.without_memo():  # a job's progress is polled: never remembered
+            outcome.jobs = jobs.run_post_apply(client, post_apply, seams.on_job_event)
     return outcome
 
 
@@ -329,7 +334,9 @@ class _Writer:
     def read_back(self, report: ApplyReport) -> ApplyReport:
         """Read every written resource again: each must now be as this run wrote it. A
         difference means someone else wrote in between; the change then fails."""
-        written = [r.change for r in report.results if r.outcome is Done.APPLIED]
+        # A delete Alma acknowledged is gone: there is nothing to read back.
+        written = [r.change for r in report.results if r.outcome is Done.APPLIED
+                   and r.change.action is not Action.DELETE]
         if not written:
             return report
         try:

@@ -8,13 +8,15 @@ A read-only client refuses every call but GET before anything reaches the networ
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -23,6 +25,7 @@ from requests.adapters import HTTPAdapter
 
 from almasync.alma import payload
 from almasync.alma.errors import alma_error
+from almasync.alma.memo import Memo
 from almasync.alma.ratelimit import limiter_for
 from almasync.alma.retry import IDEMPOTENT, RetryObserver, RetryPolicy, failure_reason, never_sent
 from almasync.errors import (
@@ -118,6 +121,8 @@ class AlmaClient:
         self.bucket = limiter_for(self.base_url, api_key, rate_limit)
         self.remaining: int | None = None
         self.calls = 0
+        self._memo: Memo | None = None
+        self._memo_depth = 0
         self._key = api_key
         self._lock = threading.Lock()
         self._session = requests.Session()
@@ -145,6 +150,43 @@ class AlmaClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def memo(self) -> Iterator[None]:
+        """Within the block, a GET of a path (with the same parameters) already answered is
+        answered again from memory, and concurrent identical GETs share one call; any other
+        call to a path forgets what was read of that path, its parent and descendants,
+        and a JSON PUT's answer (Alma answers with the resource as stored, FACTS section 2)
+        is kept as that path's next GET. Nested blocks share the outer one's memory."""
+        with self._lock:
+            if self._memo_depth == 0:
+                self._memo = Memo()
+            self._memo_depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._memo_depth -= 1
+                if self._memo_depth == 0:
+                    self._memo = None
+
+    @contextmanager
+    def without_memo(self) -> Iterator[None]:
+        """Within the block every GET goes to Alma (polling a job's progress)."""
+        with self._lock:
+            held, self._memo = self._memo, None
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._memo_depth:
+                    self._memo = held
+
+    def forget(self) -> None:
+        """Drop everything the memo holds (time has passed: what was read may be old)."""
+        memo = self._memo
+        if memo is not None:
+            memo.clear()
 
     # -- the verbs -----------------------------------------------------------------------
 
@@ -225,6 +267,22 @@ class AlmaClient:
             raise ReadOnlyViolation(
                 f"refused {method} {path}: this run is read-only (plan, drift and export "
                 "never write)")
+        memo = self._memo
+        if memo is None or raw:
+            return self._call(method, path, params, json_body, xml_body, raw)
+        if method != "GET":
+            # Forgotten before the call goes out: a write whose answer is lost leaves
+            # nothing behind that it may have changed.
+            memo.drop(path)
+            answer = self._call(method, path, params, json_body, xml_body, raw)
+            if method == "PUT" and xml_body is None and isinstance(answer, dict):
+                memo.keep(path, params, answer)
+            return answer
+        return copy.deepcopy(memo.get(path, params, lambda: self._call(
+            method, path, params, json_body, xml_body, raw)))
+
+    def _call(self, method: str, path: str, params: Mapping[str, Any] | None,
+              json_body: Any, xml_body: str | None, raw: bool) -> Any:
         url = f"{self.base_url}{API_PREFIX}{path}"
         headers: dict[str, str] = {"Accept": "*/*"} if raw else {}
         data: bytes | None = None
