@@ -2,10 +2,11 @@
 daily-quota check use, and the Markdown plan's footer.
 
 The accounting is what ``apply`` makes (see docs/calls.md): the reads of the plan it makes
-first (the snapshot the writes start from, under one memory of reads), one write-access probe
-(``POST /conf/test``), per update one read of the current object (usually the plan's own,
-remembered) and one PUT, per create one POST, per delete one DELETE, and per create or update
-one read-back of what was written.
+first, all under one memory of GETs (``AlmaClient.memo``); the write-access probe
+(``POST /conf/test``); per update the read of the current object (the plan's own when it
+read the whole resource) and the PUT; per create the POST; per delete the DELETE; and per
+create or update one read-back of what was written, which is what notices another writer
+overwriting it. A delete Alma acknowledged is not read back.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ PROBE = 1
 
 def write_calls(plan: Plan) -> int:
     """The calls of an apply beyond the plan's own reads."""
-    s = plan.summary
     if plan.empty:
         return 0
+    s = plan.summary
     return PROBE + 2 * s["update"] + s["create"] + s["delete"] + s["update"] + s["create"]
 
 
@@ -36,7 +37,7 @@ class Estimate:
 
     @property
     def calls(self) -> int:
-        return self.reads + self.writes if self.writes else self.reads
+        return self.reads + self.writes
 
     def seconds(self, rate: float | None) -> float | None:
         """Seconds at ``rate`` calls per second; None when the rate is not limited."""

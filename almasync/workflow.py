@@ -333,22 +333,31 @@ class _Writer:
 
     def read_back(self, report: ApplyReport) -> ApplyReport:
         """Read every written resource again: each must now be as this run wrote it. A
-        difference means someone else wrote in between; the change then fails."""
-        # A delete Alma acknowledged is gone: there is nothing to read back.
-        written = [r.change for r in report.results if r.outcome is Done.APPLIED
+        difference means someone else wrote in between; the change then fails.
+
+        A delete Alma acknowledged is not read back. Each other write is read again where
+        it went (a create where Alma's answer says the new resource lives): a change whose
+        every write still holds what was sent stands. Any other change (a write no GET
+        shows, such as a set's members, or one that reads back otherwise than sent) is
+        read in full, as for the journal, and compared with what the plan declares."""
+        applied = [r for r in report.results if r.outcome is Done.APPLIED
                    and r.change.action is not Action.DELETE]
-        if not written:
+        if not applied:
             return report
         try:
-            touched = engine.read_touched(self.client, Plan(tuple(written)))
+            confirmed = {id(r.change) for r in applied if self.client.confirms(r.writes)}
+            written = [r.change for r in applied if id(r.change) not in confirmed]
+            touched = engine.read_touched(self.client, Plan(tuple(written))) if written \
+                else {}
         except AlmasyncError as exc:
             self.seams.on_note(f"Could not read back what was written: {exc}")
             return report
+        checked = {id(change) for change in written}
         results = []
         for result in report.results:
             change = result.change
             current = touched.get(change.kind, {}).get(change.key)
-            if result.outcome is Done.APPLIED and not took_effect(change, current, exact=True):
+            if id(change) in checked and not took_effect(change, current, exact=True):
                 note = ("written, but reading it back shows another state: someone else "
                         "changed it in between; plan again and check it")
                 self.journal.mark(self.index[id(change)], State.APPLIED, note)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,8 +25,9 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from almasync.alma import payload
+from almasync.alma.echo import echoes
 from almasync.alma.errors import alma_error
-from almasync.alma.memo import Memo
+from almasync.alma.memo import Memo, created_under
 from almasync.alma.ratelimit import limiter_for
 from almasync.alma.retry import IDEMPOTENT, RetryObserver, RetryPolicy, failure_reason, never_sent
 from almasync.errors import (
@@ -54,6 +56,25 @@ CONNECT_TIMEOUT = 10.0
 
 class _NotStarted(Exception):
     """An item of :meth:`AlmaClient.map` skipped because another one failed."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """One write a change made: where it went, what was sent (JSON form), and whether a
+    GET of ``path`` shows what it wrote (not for a set's members)."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None
+    sent: Mapping[str, Any] | None
+    readable: bool
+
+
+class Writes:
+    """The writes one thread made within :meth:`AlmaClient.recording`, in order."""
+
+    def __init__(self) -> None:
+        self.made: list[Written] = []
 
 
 class WriteOutcomeUnknown(AlmaUnavailable):
@@ -123,6 +144,7 @@ class AlmaClient:
         self.calls = 0
         self._memo: Memo | None = None
         self._memo_depth = 0
+        self._recording = threading.local()
         self._key = api_key
         self._lock = threading.Lock()
         self._session = requests.Session()
@@ -155,9 +177,8 @@ class AlmaClient:
     def memo(self) -> Iterator[None]:
         """Within the block, a GET of a path (with the same parameters) already answered is
         answered again from memory, and concurrent identical GETs share one call; any other
-        call to a path forgets what was read of that path, its parent and descendants,
-        and a JSON PUT's answer (Alma answers with the resource as stored, FACTS section 2)
-        is kept as that path's next GET. Nested blocks share the outer one's memory."""
+        call to a path forgets what was read of that path, its parent and descendants
+        (see :mod:`almasync.alma.memo`). Nested blocks share the outer one's memory."""
         with self._lock:
             if self._memo_depth == 0:
                 self._memo = Memo()
@@ -182,6 +203,30 @@ class AlmaClient:
                 if self._memo_depth:
                     self._memo = held
 
+    @contextmanager
+    def recording(self) -> Iterator[Writes]:
+        """Record the writes this thread makes within the block, for :meth:`confirms`."""
+        writes = Writes()
+        self._recording.writes = writes
+        try:
+            yield writes
+        finally:
+            self._recording.writes = None
+
+    def confirms(self, writes: Iterable[Written]) -> bool:
+        """Read each write's path again, from Alma, and say whether every one holds what
+        was sent (:func:`almasync.alma.echo.echoes`). False when a write cannot be read
+        back so, or there were none: the caller then reads the resource in full."""
+        made = list(writes)
+        if not made or not all(w.readable and w.sent is not None for w in made):
+            return False
+        for write in made:
+            if self._memo is not None:
+                self._memo.drop(write.path)
+            if not echoes(write.sent, self.get(write.path, write.params)):
+                return False
+        return True
+
     def forget(self) -> None:
         """Drop everything the memo holds (time has passed: what was read may be old)."""
         memo = self._memo
@@ -199,8 +244,11 @@ class AlmaClient:
     def put(self, path: str, body: Any, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("PUT", path, params=params, json_body=body)
 
-    def put_xml(self, path: str, xml: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.request("PUT", path, params=params, xml_body=xml)
+    def put_xml(self, path: str, xml: str, params: Mapping[str, Any] | None = None, *,
+                sent: Mapping[str, Any] | None = None) -> Any:
+        """A PUT of an XML body; ``sent`` is the JSON form of what it must set, which the
+        read-back compares (see :meth:`confirms`)."""
+        return self.request("PUT", path, params=params, xml_body=xml, sent=sent)
 
     def delete(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("DELETE", path, params=params)
@@ -260,26 +308,50 @@ class AlmaClient:
     # -- the machinery -------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json_body: Any = None, xml_body: str | None = None, raw: bool = False) -> Any:
+                json_body: Any = None, xml_body: str | None = None, raw: bool = False,
+                sent: Mapping[str, Any] | None = None) -> Any:
         """Send one call, with retries; returns the decoded JSON body (None for 204), or
-        with ``raw`` the body's bytes and Content-Type, whatever they are."""
+        with ``raw`` the body's bytes and Content-Type, whatever they are. ``sent``: the
+        JSON form of an XML body."""
         if self.read_only and method != "GET":
             raise ReadOnlyViolation(
                 f"refused {method} {path}: this run is read-only (plan, drift and export "
                 "never write)")
         memo = self._memo
+        if method != "GET":
+            if memo is not None:
+                # Forgotten before the call goes out: a write whose answer is lost leaves
+                # nothing behind that it may have changed.
+                memo.drop(path)
+            try:
+                answer = self._call(method, path, params, json_body, xml_body, raw)
+            except BaseException:
+                if memo is not None:
+                    memo.drop(path, descendants=True)
+                raise
+            created = created_under(path, method, answer)
+            if memo is not None and created is None:
+                # A create in a collection leaves the collection's other members as
+                # they were; any other write may change what lies below its path.
+                memo.drop(path, descendants=True)
+            self._note_write(method, path, params, json_body if xml_body is None else sent,
+                             created)
+            return answer
         if memo is None or raw:
             return self._call(method, path, params, json_body, xml_body, raw)
-        if method != "GET":
-            # Forgotten before the call goes out: a write whose answer is lost leaves
-            # nothing behind that it may have changed.
-            memo.drop(path)
-            answer = self._call(method, path, params, json_body, xml_body, raw)
-            if method == "PUT" and xml_body is None and isinstance(answer, dict):
-                memo.keep(path, params, answer)
-            return answer
         return copy.deepcopy(memo.get(path, params, lambda: self._call(
             method, path, params, json_body, xml_body, raw)))
+
+    def _note_write(self, method: str, path: str, params: Mapping[str, Any] | None,
+                    sent: Any, created: str | None) -> None:
+        writes: Writes | None = getattr(self._recording, "writes", None)
+        if writes is None:
+            return
+        body = sent if isinstance(sent, Mapping) else None
+        if created is not None:  # read again where Alma says the new resource lives
+            writes.made.append(Written(method, created, None, body, True))
+        else:
+            writes.made.append(Written(method, path, params, body, method == "PUT"))
 
     def _call(self, method: str, path: str, params: Mapping[str, Any] | None,
               json_body: Any, xml_body: str | None, raw: bool) -> Any:
@@ -333,7 +405,10 @@ class AlmaClient:
                   time.monotonic() - started)
         remaining = response.headers.get("X-Exl-Api-Remaining")
         if remaining and remaining.isdigit():
-            self.remaining = int(remaining)
+            # Answers to concurrent calls arrive in any order: the least is the latest.
+            with self._lock:
+                left = int(remaining)
+                self.remaining = left if self.remaining is None else min(self.remaining, left)
         return response
 
     def _count(self) -> None:
