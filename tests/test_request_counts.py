@@ -112,3 +112,22 @@ def test_apply_stays_within_the_bound_of_reads_and_writes(almasync: Almasync,
         made = sum(_measure("apply", Almasync(fresh, almasync.runner, fresh.api_key),
                             tmp_path).values())
     assert made <= bound
+
+
+def test_a_saved_plan_reads_each_touched_resource_and_list_once(almasync: Almasync,
+                                                                config: Callable[..., Path],
+                                                                tmp_path: Path) -> None:
+    """One location update from a saved plan: the location is read once before its write
+    (stale check, journal, the object the PUT merges into) and once after it (the
+    read-back); its library's list and the list of libraries once each."""
+    root = config({"locations.yaml": "locations:\n  MAIN:\n    STACKS: {name: Main Stacks, "
+                                     "type: OPEN, external_name: Main Stacks}\n"})
+    _ok(almasync("plan", str(root), "--out", str(tmp_path / "plan.json")), 0)
+    start = len(almasync.emu.requests)
+    _ok(almasync("apply", str(tmp_path / "plan.json"), "--auto-approve"), 0)
+    calls = Counter(f"{r.method} {r.path.removeprefix('/almaws/v1')}"
+                    for r in almasync.emu.requests[start:])
+    assert calls == {"GET /conf/general": 1, "POST /conf/test": 1, "GET /conf/libraries": 1,
+                     "GET /conf/libraries/MAIN/locations": 1,
+                     "GET /conf/libraries/MAIN/locations/STACKS": 2,
+                     "PUT /conf/libraries/MAIN/locations/STACKS": 1}
