@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from almasync.alma.client import AlmaClient, WriteOutcomeUnknown, Written
+from almasync.alma.client import AlmaClient, WriteOutcomeUnknown
+from almasync.alma.readback import Written
 from almasync.errors import AlmaError, AlmasyncError, AlmaUnavailable, ExitCode
 from almasync.kinds import HANDLERS
 from almasync.model import Fields, Key, Kind

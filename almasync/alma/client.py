@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -25,10 +24,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from almasync.alma import payload
-from almasync.alma.echo import echoes
 from almasync.alma.errors import alma_error
 from almasync.alma.memo import Memo, created_under
 from almasync.alma.ratelimit import limiter_for
+from almasync.alma.readback import Writes, Written, echoes
 from almasync.alma.retry import IDEMPOTENT, RetryObserver, RetryPolicy, failure_reason, never_sent
 from almasync.errors import (
     AlmaError,
@@ -56,25 +55,6 @@ CONNECT_TIMEOUT = 10.0
 
 class _NotStarted(Exception):
     """An item of :meth:`AlmaClient.map` skipped because another one failed."""
-
-
-@dataclass(frozen=True)
-class Written:
-    """One write a change made: where it went, what was sent (JSON form), and whether a
-    GET of ``path`` shows what it wrote (not for a set's members)."""
-
-    method: str
-    path: str
-    params: Mapping[str, Any] | None
-    sent: Mapping[str, Any] | None
-    readable: bool
-
-
-class Writes:
-    """The writes one thread made within :meth:`AlmaClient.recording`, in order."""
-
-    def __init__(self) -> None:
-        self.made: list[Written] = []
 
 
 class WriteOutcomeUnknown(AlmaUnavailable):
@@ -215,7 +195,7 @@ class AlmaClient:
 
     def confirms(self, writes: Iterable[Written]) -> bool:
         """Read each write's path again, from Alma, and say whether every one holds what
-        was sent (:func:`almasync.alma.echo.echoes`). False when a write cannot be read
+        was sent (:func:`almasync.alma.readback.echoes`). False when a write cannot be read
         back so, or there were none: the caller then reads the resource in full."""
         made = list(writes)
         if not made or not all(w.readable and w.sent is not None for w in made):
@@ -330,10 +310,11 @@ class AlmaClient:
                     memo.drop(path, descendants=True)
                 raise
             created = created_under(path, method, answer)
-            if memo is not None and created is None:
-                # A create in a collection leaves the collection's other members as
-                # they were; any other write may change what lies below its path.
-                memo.drop(path, descendants=True)
+            if memo is not None:
+                # Again now that it landed (a read side by side may have come between);
+                # a create in a collection leaves the collection's other members as they
+                # were, any other write may change what lies below its path.
+                memo.drop(path, descendants=created is None)
             self._note_write(method, path, params, json_body if xml_body is None else sent,
                              created)
             return answer

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from almasync.alma.client import WriteOutcomeUnknown
-from almasync.alma.echo import echoes
+from almasync.alma.readback import echoes
 from almasync.emulator import Emulator
 from almasync.kinds.location import update_body
 from tests.alma.test_client import client_for

@@ -1,4 +1,5 @@
-"""Whether what Alma holds for a written path is what the write sent.
+"""The read-back of writes: what a change wrote (recorded by ``AlmaClient.recording``), and
+whether what Alma holds for a written path is what the write sent.
 
 After a write the resource is read again where it went; when every field sent comes back
 with the value sent, the write stands (nobody wrote over it in between). The comparison is
@@ -11,6 +12,8 @@ a confirmation: the caller then reads the resource in full and compares what it 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 #: Decorations Alma adds to what it answers; never part of what was sent.
@@ -47,3 +50,22 @@ def echoes(sent: Any, held: Any) -> bool:
     if _empty(sent):
         return _empty(held)
     return bool(sent == held)
+
+
+@dataclass(frozen=True)
+class Written:
+    """One write a change made: where it went, what was sent (JSON form), and whether a
+    GET of ``path`` shows what it wrote (not for a set's members)."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None
+    sent: Mapping[str, Any] | None
+    readable: bool
+
+
+class Writes:
+    """The writes one thread made within :meth:`AlmaClient.recording`, in order."""
+
+    def __init__(self) -> None:
+        self.made: list[Written] = []
