@@ -4,9 +4,10 @@ daily-quota check use, and the Markdown plan's footer.
 The accounting is what ``apply`` makes (see docs/calls.md): the reads of the plan it makes
 first, all under one memory of GETs (``AlmaClient.memo``); the write-access probe
 (``POST /conf/test``); per update the read of the current object (the plan's own when it
-read the whole resource) and the PUT; per create the POST; per delete the DELETE; and per
-create or update one read-back of what was written, which is what notices another writer
-overwriting it. A delete Alma acknowledged is not read back.
+read the whole resource), the PUT, and one read-back of what was written, which is what
+notices another writer overwriting it; per create the POST (its answer shows what Alma
+stored, and nobody else can have written over a resource they did not know of); per delete
+the DELETE.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def write_calls(plan: Plan) -> int:
     if plan.empty:
         return 0
     s = plan.summary
-    return PROBE + 2 * s["update"] + s["create"] + s["delete"] + s["update"] + s["create"]
+    return PROBE + 3 * s["update"] + s["create"] + s["delete"]
 
 
 @dataclass(frozen=True)

@@ -195,12 +195,17 @@ class AlmaClient:
 
     def confirms(self, writes: Iterable[Written]) -> bool:
         """Read each write's path again, from Alma, and say whether every one holds what
-        was sent (:func:`almasync.alma.readback.echoes`). False when a write cannot be read
-        back so, or there were none: the caller then reads the resource in full."""
+        was sent (:func:`almasync.alma.readback.echoes`); a create whose answer showed it
+        so is not read again. False when a write cannot be read back so, or there were
+        none: the caller then reads the resource in full."""
         made = list(writes)
         if not made or not all(w.readable and w.sent is not None for w in made):
             return False
         for write in made:
+            if write.answered:
+                # A resource this run created cannot have been overwritten unseen: another
+                # writer would have to know of it (a second create of it is refused).
+                continue
             if self._memo is not None:
                 self._memo.drop(write.path)
             if not echoes(write.sent, self.get(write.path, write.params)):
@@ -316,7 +321,7 @@ class AlmaClient:
                 # were, any other write may change what lies below its path.
                 memo.drop(path, descendants=created is None)
             self._note_write(method, path, params, json_body if xml_body is None else sent,
-                             created)
+                             created, answer)
             return answer
         if memo is None or raw:
             return self._call(method, path, params, json_body, xml_body, raw)
@@ -324,13 +329,14 @@ class AlmaClient:
             method, path, params, json_body, xml_body, raw)))
 
     def _note_write(self, method: str, path: str, params: Mapping[str, Any] | None,
-                    sent: Any, created: str | None) -> None:
+                    sent: Any, created: str | None, answer: Any) -> None:
         writes: Writes | None = getattr(self._recording, "writes", None)
         if writes is None:
             return
         body = sent if isinstance(sent, Mapping) else None
-        if created is not None:  # read again where Alma says the new resource lives
-            writes.made.append(Written(method, created, None, body, True))
+        if created is not None:  # Alma says where the new resource lives
+            writes.made.append(Written(method, created, None, body, True,
+                                       body is not None and echoes(body, answer)))
         else:
             writes.made.append(Written(method, path, params, body, method == "PUT"))
 

@@ -54,14 +54,16 @@ def echoes(sent: Any, held: Any) -> bool:
 
 @dataclass(frozen=True)
 class Written:
-    """One write a change made: where it went, what was sent (JSON form), and whether a
-    GET of ``path`` shows what it wrote (not for a set's members)."""
+    """One write a change made: where it went, what was sent (JSON form), whether a GET of
+    ``path`` shows what it wrote (not for a set's members), and whether it created a
+    resource whose answer already showed it stored as sent (``answered``)."""
 
     method: str
     path: str
     params: Mapping[str, Any] | None
     sent: Mapping[str, Any] | None
     readable: bool
+    answered: bool = False
 
 
 class Writes:

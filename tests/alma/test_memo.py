@@ -123,12 +123,14 @@ def test_a_write_is_confirmed_by_reading_its_path_again(emulator: Emulator) -> N
     assert not client.confirms(writes.made)  # overwritten since
 
 
-def test_a_create_is_read_again_where_alma_says_it_lives(emulator: Emulator) -> None:
+def test_a_create_stands_on_its_answer(emulator: Emulator) -> None:
     client = client_for(emulator)
     with client.recording() as writes:
         client.post(MAIN, {"code": "NEW", "name": "New", "type": {"value": "OPEN"}})
-    assert [(w.method, w.path) for w in writes.made] == [("POST", f"{MAIN}/NEW")]
+    assert [(w.method, w.path, w.answered) for w in writes.made] == [
+        ("POST", f"{MAIN}/NEW", True)]  # where Alma's answer says it lives
     assert client.confirms(writes.made)
+    assert _gets(emulator, f"{MAIN}/NEW") == 0
 
 
 def test_writes_no_get_shows_are_never_confirmed(emulator: Emulator) -> None:
