@@ -158,8 +158,8 @@ def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()
         return Outcome(Stage.CANCELLED)
     # One memory of reads for the run (see AlmaClient.memo): the full read below is the
     # journal's snapshot, a saved plan's stale check, the recheck before each write and the
-    # current object each update merges into; a write forgets what it may change, and its
-    # answer is what the read-back sees.
+    # current object each update merges into; a write forgets what it may change, so the
+    # read-back reads it from Alma again.
     with seams.lock(), client.memo(), _Signals(options.grace, seams.on_note) as signals:
         for check in seams.before_writing:
             check(client, plan)
@@ -335,11 +335,12 @@ class _Writer:
         """Read every written resource again: each must now be as this run wrote it. A
         difference means someone else wrote in between; the change then fails.
 
-        A delete Alma acknowledged is not read back. Each other write is read again where
-        it went (a create where Alma's answer says the new resource lives): a change whose
-        every write still holds what was sent stands. Any other change (a write no GET
-        shows, such as a set's members, or one that reads back otherwise than sent) is
-        read in full, as for the journal, and compared with what the plan declares."""
+        A delete Alma acknowledged is not read back, nor a create whose answer showed it
+        stored as sent. Each other write is read again where it went: a change whose every
+        write still holds what was sent stands (:meth:`AlmaClient.confirms`). Any other
+        change (a write no GET shows, such as a set's members, or one that reads back
+        otherwise than sent) is read in full, as for the journal, and compared with what
+        the plan declares."""
         applied = [r for r in report.results if r.outcome is Done.APPLIED
                    and r.change.action is not Action.DELETE]
         if not applied:
