@@ -29,7 +29,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "export": {"GET": 53},
     "apply": {"GET": 74, "POST": 7, "PUT": 17, "DELETE": 1},
     "saved-plan apply": {"GET": 62, "POST": 7, "PUT": 17, "DELETE": 1},
-    "rollback": {"GET": 99, "POST": 3, "PUT": 16, "DELETE": 6},
+    "rollback": {"GET": 64, "POST": 3, "PUT": 16, "DELETE": 6},
 }
 
 

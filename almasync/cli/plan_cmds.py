@@ -316,7 +316,7 @@ def rollback(journal_file: Path, env_name: str | None, emulator: str | None,
     home = Path(target.get("config", "."))
     settings = load_settings(home) if home.is_dir() else Settings()
     with connect(settings, env_name or target.get("env"), emulator,
-                 read_only=False) as conn:
+                 read_only=False) as conn, conn.client.memo():
         identity = engine.identify(conn.client)
         # Before anything is read for the undo: a journal of another institution says
         # nothing about this one.
