@@ -8,7 +8,6 @@ A read-only client refuses every call but GET before anything reaches the networ
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import json
 import logging
@@ -325,8 +324,10 @@ class AlmaClient:
             return answer
         if memo is None or raw:
             return self._call(method, path, params, json_body, xml_body, raw)
-        return copy.deepcopy(memo.get(path, params, lambda: self._call(
-            method, path, params, json_body, xml_body, raw)))
+        # The memory keeps the answer's bytes: each caller decodes its own copy.
+        status, content = memo.get(path, params, lambda: self._call(
+            method, path, params, None, None, False, keep_bytes=True))
+        return self._decoded(method, path, status, content)
 
     def _note_write(self, method: str, path: str, params: Mapping[str, Any] | None,
                     sent: Any, created: str | None, answer: Any) -> None:
@@ -341,7 +342,8 @@ class AlmaClient:
             writes.made.append(Written(method, path, params, body, method == "PUT"))
 
     def _call(self, method: str, path: str, params: Mapping[str, Any] | None,
-              json_body: Any, xml_body: str | None, raw: bool) -> Any:
+              json_body: Any, xml_body: str | None, raw: bool, *,
+              keep_bytes: bool = False) -> Any:
         url = f"{self.base_url}{API_PREFIX}{path}"
         headers: dict[str, str] = {"Accept": "*/*"} if raw else {}
         data: bytes | None = None
@@ -354,8 +356,10 @@ class AlmaClient:
         response = self._send(method, url, path, params, data, headers)
         if 200 <= response.status_code < 300 and raw:
             return response.content, response.headers.get("Content-Type", "")
+        if 200 <= response.status_code < 300 and keep_bytes:
+            return response.status_code, response.content
         if 200 <= response.status_code < 300:
-            return self._decode(method, path, response)
+            return self._decoded(method, path, response.status_code, response.content)
         error = alma_error(response.status_code, response.headers.get("Content-Type", ""),
                            response.content, method, path)
         if error.code == "PER_SECOND_THRESHOLD":
@@ -403,14 +407,14 @@ class AlmaClient:
             self.calls += 1
 
     @staticmethod
-    def _decode(method: str, path: str, response: requests.Response) -> Any:
-        if response.status_code == 204 or not response.content:
+    def _decoded(method: str, path: str, status: int, content: bytes) -> Any:
+        if status == 204 or not content:
             return None
         try:
-            return response.json()
+            return json.loads(content)
         except ValueError as exc:
-            raise AlmaError(response.status_code, "HTTP", "Alma answered with a body that is "
-                            "not JSON", None, method, path) from exc
+            raise AlmaError(status, "HTTP", "Alma answered with a body that is not JSON",
+                            None, method, path) from exc
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text

@@ -9,7 +9,6 @@ up list other resources (writing a location does not change the list of librarie
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -61,7 +60,7 @@ class Memo:
             with self._lock:
                 # A write that went out meanwhile may have changed it: not remembered.
                 if generation == self._generation:
-                    self._answers[key] = copy.deepcopy(answer)
+                    self._answers[key] = answer
             return answer
 
     def drop(self, path: str, *, descendants: bool = False) -> None:
