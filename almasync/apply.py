@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from almasync.alma.client import AlmaClient, WriteOutcomeUnknown
+from almasync.alma.readback import Written
 from almasync.errors import AlmaError, AlmasyncError, AlmaUnavailable, ExitCode
 from almasync.kinds import HANDLERS
 from almasync.model import Fields, Key, Kind
@@ -37,6 +38,8 @@ class Result:
     error: str | None = None
     #: Alma's errorCode when Alma refused the change.
     code: str | None = None
+    #: The writes an applied change made, in order (what the read-back reads again).
+    writes: tuple[Written, ...] = ()
 
 
 @dataclass
@@ -169,7 +172,8 @@ def _attempt(client: AlmaClient, change: Change,
     if before_write is not None:
         before_write(change)
     try:
-        _write(client, change)
+        with client.recording() as writes:
+            _write(client, change)
     except WriteOutcomeUnknown as exc:
         return _after_lost_write(client, change, exc)
     except AlmaError as exc:
@@ -179,7 +183,7 @@ def _attempt(client: AlmaClient, change: Change,
         return _refused(change, exc, written=True)
     except AlmasyncError as exc:
         return _refused(change, exc, written=True)
-    return Result(change, Outcome.APPLIED)
+    return Result(change, Outcome.APPLIED, writes=tuple(writes.made))
 
 
 def _refused(change: Change, exc: AlmasyncError, *, written: bool

@@ -163,3 +163,14 @@ class LockTimeout(AlmasyncError):
     """Another run against the same institution held the lock past ``--lock-timeout``."""
 
     exit_code = ExitCode.BLOCKED
+
+
+class OverBudget(AlmasyncError):
+    """``apply --max-calls N``: the apply would make more calls than N; nothing written."""
+
+    exit_code = ExitCode.BLOCKED
+
+
+class QuotaTooLow(AlmaUnavailable):
+    """Alma's remaining daily quota (``X-Exl-Api-Remaining``) is below what the apply would
+    make; nothing written."""

@@ -33,7 +33,7 @@ from almasync.jobs import JobOutcome
 from almasync.journal import Journal, State
 from almasync.model import Fields, Key, Kind
 from almasync.plan import safety
-from almasync.plan.changes import Change
+from almasync.plan.changes import Action, Change
 from almasync.plan.plan import Plan
 
 #: Where journals go when nothing else is said: beside the config, like ``.git``.
@@ -159,7 +159,12 @@ def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()
     engine.check_environment(client, options.environment_type)
     if not seams.confirm(plan):
         return Outcome(Stage.CANCELLED)
-    with seams.lock(), _Signals(options.grace, seams.on_note, seams.stop) as signals:
+    # One memory of reads for the run (see AlmaClient.memo): the full read below is the
+    # journal's snapshot, a saved plan's stale check, the recheck before each write and the
+    # current object each update merges into; a write forgets what it may change, so the
+    # read-back reads it from Alma again.
+    with seams.lock(), client.memo(), \
+            _Signals(options.grace, seams.on_note, seams.stop) as signals:
         for check in seams.before_writing:
             check(client, plan)
         # The plan's own reads may be brief list entries; the journal must hold whole
@@ -187,7 +192,8 @@ def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()
     post_apply = options.settings.post_apply if options.post_apply else []
     if report.ok and post_apply:
         # Jobs never run after a failed or partial apply.
-        outcome.jobs = jobs.run_post_apply(client, post_apply, seams.on_job_event)
+        with client.without_memo():  # a job's progress is polled: never remembered
+            outcome.jobs = jobs.run_post_apply(client, post_apply, seams.on_job_event)
     return outcome
 
 
@@ -348,20 +354,32 @@ class _Writer:
 
     def read_back(self, report: ApplyReport) -> ApplyReport:
         """Read every written resource again: each must now be as this run wrote it. A
-        difference means someone else wrote in between; the change then fails."""
-        written = [r.change for r in report.results if r.outcome is Done.APPLIED]
-        if not written:
+        difference means someone else wrote in between; the change then fails.
+
+        A delete Alma acknowledged is not read back, nor a create whose answer showed it
+        stored as sent. Each other write is read again where it went: a change whose every
+        write still holds what was sent stands (:meth:`AlmaClient.confirms`). Any other
+        change (a write no GET shows, such as a set's members, or one that reads back
+        otherwise than sent) is read in full, as for the journal, and compared with what
+        the plan declares."""
+        applied = [r for r in report.results if r.outcome is Done.APPLIED
+                   and r.change.action is not Action.DELETE]
+        if not applied:
             return report
         try:
-            touched = engine.read_touched(self.client, Plan(tuple(written)))
+            confirmed = {id(r.change) for r in applied if self.client.confirms(r.writes)}
+            written = [r.change for r in applied if id(r.change) not in confirmed]
+            touched = engine.read_touched(self.client, Plan(tuple(written))) if written \
+                else {}
         except AlmasyncError as exc:
             self.seams.on_note(f"Could not read back what was written: {exc}")
             return report
+        checked = {id(change) for change in written}
         results = []
         for result in report.results:
             change = result.change
             current = touched.get(change.kind, {}).get(change.key)
-            if result.outcome is Done.APPLIED and not took_effect(change, current, exact=True):
+            if id(change) in checked and not took_effect(change, current, exact=True):
                 note = ("written, but reading it back shows another state: someone else "
                         "changed it in between; plan again and check it")
                 self.journal.mark(self.index[id(change)], State.APPLIED, note)

@@ -13,8 +13,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -23,7 +24,9 @@ from requests.adapters import HTTPAdapter
 
 from almasync.alma import payload
 from almasync.alma.errors import alma_error
+from almasync.alma.memo import Memo, created_under
 from almasync.alma.ratelimit import limiter_for
+from almasync.alma.readback import Writes, Written, echoes
 from almasync.alma.retry import IDEMPOTENT, RetryObserver, RetryPolicy, failure_reason, never_sent
 from almasync.errors import (
     AlmaError,
@@ -118,6 +121,9 @@ class AlmaClient:
         self.bucket = limiter_for(self.base_url, api_key, rate_limit)
         self.remaining: int | None = None
         self.calls = 0
+        self._memo: Memo | None = None
+        self._memo_depth = 0
+        self._recording = threading.local()
         self._key = api_key
         self._lock = threading.Lock()
         self._session = requests.Session()
@@ -146,6 +152,71 @@ class AlmaClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def memo(self) -> Iterator[None]:
+        """Within the block, a GET of a path (with the same parameters) already answered is
+        answered again from memory, and concurrent identical GETs share one call; any other
+        call to a path forgets what was read of that path, its parent and descendants
+        (see :mod:`almasync.alma.memo`). Nested blocks share the outer one's memory."""
+        with self._lock:
+            if self._memo_depth == 0:
+                self._memo = Memo()
+            self._memo_depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._memo_depth -= 1
+                if self._memo_depth == 0:
+                    self._memo = None
+
+    @contextmanager
+    def without_memo(self) -> Iterator[None]:
+        """Within the block every GET goes to Alma (polling a job's progress)."""
+        with self._lock:
+            held, self._memo = self._memo, None
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._memo_depth:
+                    self._memo = held
+
+    @contextmanager
+    def recording(self) -> Iterator[Writes]:
+        """Record the writes this thread makes within the block, for :meth:`confirms`."""
+        writes = Writes()
+        self._recording.writes = writes
+        try:
+            yield writes
+        finally:
+            self._recording.writes = None
+
+    def confirms(self, writes: Iterable[Written]) -> bool:
+        """Read each write's path again, from Alma, and say whether every one holds what
+        was sent (:func:`almasync.alma.readback.echoes`); a create whose answer showed it
+        so is not read again. False when a write cannot be read back so, or there were
+        none: the caller then reads the resource in full."""
+        made = list(writes)
+        if not made or not all(w.readable and w.sent is not None for w in made):
+            return False
+        for write in made:
+            if write.answered:
+                # A resource this run created cannot have been overwritten unseen: another
+                # writer would have to know of it (a second create of it is refused).
+                continue
+            if self._memo is not None:
+                self._memo.drop(write.path)
+            if not echoes(write.sent, self.get(write.path, write.params)):
+                return False
+        return True
+
+    def forget(self) -> None:
+        """Drop everything the memo holds (time has passed: what was read may be old)."""
+        memo = self._memo
+        if memo is not None:
+            memo.clear()
+
     # -- the verbs -----------------------------------------------------------------------
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -157,8 +228,11 @@ class AlmaClient:
     def put(self, path: str, body: Any, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("PUT", path, params=params, json_body=body)
 
-    def put_xml(self, path: str, xml: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.request("PUT", path, params=params, xml_body=xml)
+    def put_xml(self, path: str, xml: str, params: Mapping[str, Any] | None = None, *,
+                sent: Mapping[str, Any] | None = None) -> Any:
+        """A PUT of an XML body; ``sent`` is the JSON form of what it must set, which the
+        read-back compares (see :meth:`confirms`)."""
+        return self.request("PUT", path, params=params, xml_body=xml, sent=sent)
 
     def delete(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("DELETE", path, params=params)
@@ -218,13 +292,58 @@ class AlmaClient:
     # -- the machinery -------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json_body: Any = None, xml_body: str | None = None, raw: bool = False) -> Any:
+                json_body: Any = None, xml_body: str | None = None, raw: bool = False,
+                sent: Mapping[str, Any] | None = None) -> Any:
         """Send one call, with retries; returns the decoded JSON body (None for 204), or
-        with ``raw`` the body's bytes and Content-Type, whatever they are."""
+        with ``raw`` the body's bytes and Content-Type, whatever they are. ``sent``: the
+        JSON form of an XML body."""
         if self.read_only and method != "GET":
             raise ReadOnlyViolation(
                 f"refused {method} {path}: this run is read-only (plan, drift and export "
                 "never write)")
+        memo = self._memo
+        if method != "GET":
+            if memo is not None:
+                # Forgotten before the call goes out: a write whose answer is lost leaves
+                # nothing behind that it may have changed.
+                memo.drop(path)
+            try:
+                answer = self._call(method, path, params, json_body, xml_body, raw)
+            except BaseException:
+                if memo is not None:
+                    memo.drop(path, descendants=True)
+                raise
+            created = created_under(path, method, answer)
+            if memo is not None:
+                # Again now that it landed (a read side by side may have come between);
+                # a create in a collection leaves the collection's other members as they
+                # were, any other write may change what lies below its path.
+                memo.drop(path, descendants=created is None)
+            self._note_write(method, path, params, json_body if xml_body is None else sent,
+                             created, answer)
+            return answer
+        if memo is None or raw:
+            return self._call(method, path, params, json_body, xml_body, raw)
+        # The memory keeps the answer's bytes: each caller decodes its own copy.
+        status, content = memo.get(path, params, lambda: self._call(
+            method, path, params, None, None, False, keep_bytes=True))
+        return self._decoded(method, path, status, content)
+
+    def _note_write(self, method: str, path: str, params: Mapping[str, Any] | None,
+                    sent: Any, created: str | None, answer: Any) -> None:
+        writes: Writes | None = getattr(self._recording, "writes", None)
+        if writes is None:
+            return
+        body = sent if isinstance(sent, Mapping) else None
+        if created is not None:  # Alma says where the new resource lives
+            writes.made.append(Written(method, created, None, body, True,
+                                       body is not None and echoes(body, answer)))
+        else:
+            writes.made.append(Written(method, path, params, body, method == "PUT"))
+
+    def _call(self, method: str, path: str, params: Mapping[str, Any] | None,
+              json_body: Any, xml_body: str | None, raw: bool, *,
+              keep_bytes: bool = False) -> Any:
         url = f"{self.base_url}{API_PREFIX}{path}"
         headers: dict[str, str] = {"Accept": "*/*"} if raw else {}
         data: bytes | None = None
@@ -237,8 +356,10 @@ class AlmaClient:
         response = self._send(method, url, path, params, data, headers)
         if 200 <= response.status_code < 300 and raw:
             return response.content, response.headers.get("Content-Type", "")
+        if 200 <= response.status_code < 300 and keep_bytes:
+            return response.status_code, response.content
         if 200 <= response.status_code < 300:
-            return self._decode(method, path, response)
+            return self._decoded(method, path, response.status_code, response.content)
         error = alma_error(response.status_code, response.headers.get("Content-Type", ""),
                            response.content, method, path)
         if error.code == "PER_SECOND_THRESHOLD":
@@ -275,7 +396,10 @@ class AlmaClient:
                   time.monotonic() - started)
         remaining = response.headers.get("X-Exl-Api-Remaining")
         if remaining and remaining.isdigit():
-            self.remaining = int(remaining)
+            # Answers to concurrent calls arrive in any order: the least is the latest.
+            with self._lock:
+                left = int(remaining)
+                self.remaining = left if self.remaining is None else min(self.remaining, left)
         return response
 
     def _count(self) -> None:
@@ -283,14 +407,14 @@ class AlmaClient:
             self.calls += 1
 
     @staticmethod
-    def _decode(method: str, path: str, response: requests.Response) -> Any:
-        if response.status_code == 204 or not response.content:
+    def _decoded(method: str, path: str, status: int, content: bytes) -> Any:
+        if status == 204 or not content:
             return None
         try:
-            return response.json()
+            return json.loads(content)
         except ValueError as exc:
-            raise AlmaError(response.status_code, "HTTP", "Alma answered with a body that is "
-                            "not JSON", None, method, path) from exc
+            raise AlmaError(status, "HTTP", "Alma answered with a body that is not JSON",
+                            None, method, path) from exc
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import click
 
-from almasync import consortium, engine, jobs, workflow
+from almasync import budget, consortium, engine, jobs, workflow
 from almasync.apply import Outcome as Done
 from almasync.cli import render
 from almasync.cli.applying import echo_ending, result_lines, write_access
@@ -85,6 +85,7 @@ class _Job:
     force: bool
     lock_timeout: float | None
     journals: Path
+    max_calls: int | None = None
     stop: workflow.SharedStop = field(default_factory=workflow.SharedStop)
     institutions: dict[str, str] = field(default_factory=dict)
     guard: threading.Lock = field(default_factory=threading.Lock)
@@ -99,10 +100,11 @@ class _Job:
 
 
 def run(directory: Path, envs: list[str], make_plan: PlanMaker, *, auto_approve: bool,
-        force: bool, lock_timeout: float | None, journal_dir: Path | None) -> int:
+        force: bool, lock_timeout: float | None, journal_dir: Path | None,
+        max_calls: int | None = None) -> int:
     """Plan every environment, show every plan, confirm once, apply them concurrently."""
     job = _Job(directory, make_plan, force, lock_timeout,
-               journal_dir or directory / workflow.JOURNALS)
+               journal_dir or directory / workflow.JOURNALS, max_calls)
     items = [_Env(name) for name in envs]
     note(f"Planning {len(envs)} environments concurrently: {', '.join(envs)}")
     ctx = click.get_current_context(silent=True)
@@ -165,13 +167,17 @@ def _work(item: _Env, job: _Job, ctx: click.Context | None) -> None:
 def _apply_one(item: _Env, job: _Job) -> workflow.Outcome:
     desired = load_config(job.directory, item.name)
     item.post_apply = jobs.describe_post_apply(desired.settings.post_apply)
-    with connect(desired.settings, item.name, None, read_only=False) as conn:
+    # One memory of reads per environment, as for a single apply (AlmaClient.memo).
+    with connect(desired.settings, item.name, None, read_only=False) as conn, \
+            conn.client.memo():
         identity = engine.identify(conn.client)
         job.claim(identity.code, item.name)
         # Held while planning too: a plan read while another run writes would be stale.
         with holding(identity.code, "apply", job.lock_timeout):
             plan = job.make_plan(conn, desired, identity=identity, progress_shown=False,
                                  info={"config": str(job.directory), "env": item.name})
+            budget.check_plan(plan, conn.client.calls, job.max_calls, conn.client.remaining,
+                              spent=conn.client.calls)
             options = workflow.Options(desired.settings, item.name, conn.environment_type,
                                        job.force, journal_dir=job.journals / item.name)
             seams = workflow.Seams(confirm=item.ask, on_plan=_keep(item),

@@ -95,6 +95,8 @@ class ApplyRun:
                              "review the plan and pass --auto-approve")
         answer = click.prompt(f"\nApply these {len(plan.changes)} changes to {conn.label}? "
                               "Only 'yes' will be accepted", default="", show_default=False)
+        # The answer may have taken minutes: what was read before it is read again.
+        conn.client.forget()
         return str(answer).strip() == "yes"
 
 

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from almasync import budget
 from almasync.cli import shorten
 from almasync.model import Kind, format_key
 from almasync.plan.changes import ABSENT, Action, Change, FieldDiff
@@ -230,13 +231,6 @@ def _summary(plan: Plan, title: str) -> str:
     return f"### {title}{_where(plan)}: {counts}"
 
 
-def estimate_calls(plan: Plan) -> int:
-    """The write calls an apply of ``plan`` makes at least: one read and one write per
-    update (replace-whole PUTs need the current object), one call per create or delete."""
-    s = plan.summary
-    return s["create"] + s["delete"] + 2 * s["update"]
-
-
 def _footer(plan: Plan) -> list[str]:
     lines = []
     if plan.post_apply:
@@ -245,7 +239,8 @@ def _footer(plan: Plan) -> list[str]:
         lines.append("")
     if plan.unmanaged:
         lines += [f"{len(plan.unmanaged)} live resource(s) are not declared in any file.", ""]
-    lines.append(f"<sub>apply makes about {estimate_calls(plan)} calls · plan digest "
+    lines.append(f"<sub>apply makes about {budget.write_calls(plan)} calls besides reading "
+                 f"what this plan read · plan digest "
                  f"<code>{plan.digest}</code></sub>")
     return lines
 

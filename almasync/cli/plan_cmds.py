@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from almasync import consortium, engine, jobs
+from almasync import budget, consortium, engine, jobs
 from almasync.cli import apply_many as many_apply
 from almasync.cli import many, progress, render
 from almasync.cli.applying import ApplyRun, blocked
@@ -32,10 +32,13 @@ def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = Fa
                progress_shown: bool = True, identity: engine.Identity | None = None) -> Plan:
     parsed = [engine.Target.parse(t) for t in targets]
     only = {t.kind for t in parsed} or None
-    identity = identity or engine.identify(conn.client)
-    with progress.reading(shown=progress_shown) as on_kind:
-        live = engine.read_live(conn.client, desired, everything=everything, only=only,
-                                on_kind=on_kind)
+    # A plan is one snapshot: a path read twice (the institution's general settings, a
+    # letter's labels table) is read from Alma once.
+    with conn.client.memo():
+        identity = identity or engine.identify(conn.client)
+        with progress.reading(shown=progress_shown) as on_kind:
+            live = engine.read_live(conn.client, desired, everything=everything, only=only,
+                                    on_kind=on_kind)
     warn_unmatched(parsed, desired, live)
     target_info = {**where_info(conn, identity),
                    **{k: v for k, v in (info or {}).items() if v}}
@@ -143,6 +146,10 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     if out:
         write_atomic(out, render.plan_json(result))
         note(f"Plan saved to {out}.")
+    # The call budget: what this plan cost and what `apply` would (same accounting as
+    # the apply's own --max-calls and daily-quota checks).
+    note(budget.line(conn.client.calls, budget.for_apply(result, conn.client.calls),
+                     conn.client.bucket.rate, conn.client.remaining))
     guard_environment(conn, result)
     if blocked(result, desired.settings, env_name, force=False):
         return ExitCode.BLOCKED
@@ -197,12 +204,15 @@ def drift(directory: Path, env_name: str | None, emulator: str | None, fmt: str,
 @click.option("--expect-digest", metavar="sha256:HEX",
               help="Apply only if the plan's digest is this one (the digest a reviewer "
                    "approved); otherwise exit 6 with nothing written.")
+@click.option("--max-calls", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Refuse (exit 5, nothing written) when the apply would make more than N "
+                   "API calls.")
 @lock_timeout
 @journal_dir
 @_several_envs
 def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve: bool,
-          force: bool, expect_digest: str | None, lock_timeout: float | None,
-          journal_dir: Path | None, all_envs: bool) -> int:
+          force: bool, expect_digest: str | None, max_calls: int | None,
+          lock_timeout: float | None, journal_dir: Path | None, all_envs: bool) -> int:
     """Make the changes a plan shows, after confirmation.
 
     SOURCE is a config directory (planned afresh) or a plan saved with `plan --out`, which
@@ -210,14 +220,17 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
     state of everything changed is saved first, in a journal under .almasync/journals/
     (beside the config, or beside a saved plan; or in --journal-dir) that records each
     write as it happens, for `rollback`. One apply or rollback at a time runs against an
-    institution on this machine; another waits (see --lock-timeout).
+    institution on this machine; another waits (see --lock-timeout). Before the first
+    write the apply's calls are estimated: more than --max-calls N refuses (exit 5), and so
+    does (exit 4) more than the daily quota Alma says is left.
 
     With several environments (--env a,b or --all-envs) of a config directory, each is
-    planned, shown and, once confirmed for all, applied concurrently (see the README).
+    planned, shown and, once confirmed for all, applied concurrently (see the README);
+    --max-calls then holds for each environment.
     """
     if many_apply.several(source, env_name, all_envs, expect_digest):
         return many_apply.run(source, _envs(source, env_name, all_envs, emulator), _make_plan,
-                              auto_approve=auto_approve, force=force,
+                              auto_approve=auto_approve, force=force, max_calls=max_calls,
                               lock_timeout=lock_timeout, journal_dir=journal_dir)
     run = ApplyRun(auto_approve, force, again=f"almasync apply {source}",
                    journal_dir=journal_dir)
@@ -228,23 +241,35 @@ def apply(source: Path, env_name: str | None, emulator: str | None, auto_approve
         config_dir = Path(opened.plan.target.get("config", "."))
         # What is left of a saved plan is stale once part of it is applied: plan afresh.
         run = dataclasses.replace(run, again=f"almasync apply {config_dir}")
-        with connect(settings, env_name, emulator, read_only=False) as conn:
+        with connect(settings, env_name, emulator, read_only=False) as conn, \
+                conn.client.memo():
             identity = engine.identify(conn.client)
             saved = _bound(conn, opened, identity)
             if _outside_prune(saved, settings):
                 return ExitCode.BLOCKED
             with holding(identity.code, "apply", lock_timeout):
                 _check_digest(saved, expect_digest)
+                # A saved plan's apply reads each resource it touches once.
+                _check_budget(conn, saved, conn.client.calls + len(saved.changes), max_calls)
                 return run(conn, saved, settings, env_name, source.parent, saved=True)
     desired = load_config(source, env_name)
-    with connect(desired.settings, env_name, emulator, read_only=False) as conn:
+    # One memory of reads for the whole run (AlmaClient.memo): what the plan read is the
+    # snapshot the writes start from, unless a prompt let time pass (then it is read again).
+    with connect(desired.settings, env_name, emulator, read_only=False) as conn, \
+            conn.client.memo():
         identity = engine.identify(conn.client)
         # Held while planning too: a plan read while another run writes would be stale.
         with holding(identity.code, "apply", lock_timeout):
             result = _make_plan(conn, desired, info={"config": str(source), "env": env_name},
                                 identity=identity)
             _check_digest(result, expect_digest)
+            _check_budget(conn, result, conn.client.calls, max_calls)
             return run(conn, result, desired.settings, env_name, source)
+
+
+def _check_budget(conn: Connection, plan: Plan, reads: int, max_calls: int | None) -> None:
+    """``--max-calls`` and the daily quota, before anything is shown or written."""
+    budget.check_plan(plan, reads, max_calls, conn.client.remaining, spent=conn.client.calls)
 
 
 def _bound(conn: Connection, opened: SavedPlan, identity: engine.Identity) -> Plan:
@@ -299,7 +324,7 @@ def rollback(journal_file: Path, env_name: str | None, emulator: str | None,
     home = Path(target.get("config", "."))
     settings = load_settings(home) if home.is_dir() else Settings()
     with connect(settings, env_name or target.get("env"), emulator,
-                 read_only=False) as conn:
+                 read_only=False) as conn, conn.client.memo():
         identity = engine.identify(conn.client)
         # Before anything is read for the undo: a journal of another institution says
         # nothing about this one.

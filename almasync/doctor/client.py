@@ -65,12 +65,13 @@ class RecordingClient(AlmaClient):
         return self
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json_body: Any = None, xml_body: str | None = None, raw: bool = False) -> Any:
+                json_body: Any = None, xml_body: str | None = None, raw: bool = False,
+                sent: Mapping[str, Any] | None = None) -> Any:
         query = {k: str(v) for k, v in (params or {}).items()}
         if method != "GET":
-            sent = xml_body if xml_body is not None else copy.deepcopy(json_body)
+            body = xml_body if xml_body is not None else copy.deepcopy(json_body)
             with self._record:
-                self.writes.append(Exchange(method, path, query, sent))
+                self.writes.append(Exchange(method, path, query, body))
             return copy.deepcopy(json_body)
         self._last.headers = {}
         try:

@@ -327,7 +327,11 @@ class LetterHandler(KindHandler):
         letter = client.get(_path(key[0]))
         body = _merged(letter, fields)
         if body is not None:
-            client.put_xml(_path(key[0]), letter_xml(body))
+            # What the read-back compares: what the file declares (Alma stamps the rest
+            # of the letter: updated_by, update_date, customized).
+            client.put_xml(_path(key[0]), letter_xml(body),
+                           sent={name: body[name] for name in ("enabled", "xsl")
+                                 if name in body})
         if fields.get("labels"):
             write_labels(client, labels_table(letter, key[0]), fields["labels"])
 
