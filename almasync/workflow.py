@@ -76,7 +76,9 @@ class Seams:
     written and no journal.
     ``on_plan(plan)``: the plan about to be run, first of all (the CLI shows it).
     ``on_note(sentence)``: what the user should read (safety verdicts, stale resources).
-    ``on_result(result)``: each change's outcome as it happens.
+    ``on_result(result)``: each change's outcome, in plan order, as soon as it and those
+    before it are known (independent writes may be answered in another order), always on
+    the thread that called :func:`run`.
     ``on_job_event``: progress of the ``post_apply`` jobs.
     """
 
