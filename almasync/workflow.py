@@ -312,20 +312,20 @@ class _Writer:
             self.flying[index] = change
             self.signals.in_flight = len(self.flying)
 
-    def on_settled(self, result: Result, note: str | None = None) -> None:
+    def on_settled(self, result: Result) -> None:
         index = self.index[id(result.change)]
         with self.lock:
             if self.closed:  # after the grace period: this run settles it by reading back
                 return
-            self._mark(index, result, note)
+            self._mark(index, result)
             if self.flying.pop(index, None) is not None:
                 self.signals.in_flight = len(self.flying)
                 if not self.flying:
                     self.signals.disarm()
 
-    def _mark(self, index: int, result: Result, note: str | None = None) -> None:
+    def _mark(self, index: int, result: Result) -> None:
         self.settled[index] = result
-        self.journal.mark(index, _STATES[result.outcome], note or result.error, result.code)
+        self.journal.mark(index, _STATES[result.outcome], result.error, result.code)
 
     def on_result(self, result: Result) -> None:
         self.results.append(result)
