@@ -8,7 +8,9 @@ then an update of each of them. For each the benchmark prints the calls the run 
 calls / 25 (1.0 would be every call at the threshold, none waiting on another).
 
     python benchmarks/bench_apply_parallel.py [--changes 200] [--latency 0.1] [--rate 25]
-        [--source DIR]
+        [--ceiling 25] [--source DIR]
+
+``--ceiling`` is almasync's own rate (``ALMASYNC_RATE_LIMIT``), 25/s unless given.
 
 ``--source`` runs the almasync of another checkout (e.g. one from before parallel writes)
 against the same setup, for a before/after comparison.
@@ -62,9 +64,11 @@ def locations(count: int, suffix: str) -> str:
         f"    B{i:03d}: {{name: Bench {i}{suffix}, type: OPEN}}\n" for i in range(count))
 
 
-def apply(root: Path, url: str, key: str, source: Path) -> float:
+def apply(root: Path, url: str, key: str, source: Path, ceiling: float | None) -> float:
     env = {**os.environ, "ALMA_API_URL": url, "ALMA_API_KEY": key, "PYTHONPATH": str(source)}
     env.pop("ALMASYNC_RATE_LIMIT", None)
+    if ceiling is not None:
+        env["ALMASYNC_RATE_LIMIT"] = f"{ceiling:g}"
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "almasync", "apply", str(root),
                            "--auto-approve"], env=env, cwd=root.parent, text=True,
@@ -80,6 +84,7 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per answer")
     parser.add_argument("--rate", type=float, default=25.0, help="the emulator's threshold")
+    parser.add_argument("--ceiling", type=float, default=None, help="almasync's own rate")
     parser.add_argument("--source", type=Path, default=ROOT, help="almasync checkout to run")
     args = parser.parse_args()
     emulator, url, key = start_emulator(args.latency, args.rate, args.source)
@@ -90,7 +95,7 @@ def main() -> int:
             for label, suffix in (("create", ""), ("update", " renamed")):
                 (root / "locations.yaml").write_text(locations(args.changes, suffix))
                 before = remaining(url, key)
-                wall = apply(root, url, key, args.source)
+                wall = apply(root, url, key, args.source, args.ceiling)
                 calls = before - remaining(url, key) - 1
                 bound = calls / args.rate
                 print(f"apply, {args.changes} location {label}s: {calls} calls in {wall:.1f} s;"
