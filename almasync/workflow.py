@@ -283,10 +283,12 @@ class _Signals:
 class _Writer:
     """The write phase: journal marks around each write, interruption, read-back.
 
-    Writes run on the worker threads of :func:`~almasync.apply.apply_plan`: the journal is
-    marked from those threads as each write starts and settles, under one lock, so that
-    the file always holds every mark made (two flushes never race). Progress and the report
-    come in plan order on this thread."""
+    Writes run on the worker threads of :func:`~almasync.apply.apply_plan`, which mark the
+    journal as each write starts and settles. A mark is recorded under ``lock`` and then
+    flushed, one flush at a time (``disk``); a flush writes every mark recorded before it,
+    so marks made while another flush is under way share the next one. A write's request
+    goes out only once a flush holding its ``started`` mark is done. Progress and the
+    report come in plan order on the thread that runs the writer."""
 
     def __init__(self, client: AlmaClient, plan: Plan, journal: Journal, seams: Seams,
                  signals: _Signals) -> None:
@@ -297,33 +299,63 @@ class _Writer:
         self.signals = signals
         self.index = {id(change): i for i, change in enumerate(plan.changes)}
         self.results: list[Result] = []
-        #: Writes started and not settled yet, and every outcome known, by plan index.
-        self.flying: dict[int, Change] = {}
+        #: Writes started and not settled yet (with the mark that started them), and every
+        #: outcome known, by plan index.
+        self.flying: dict[int, tuple[Change, int]] = {}
         self.settled: dict[int, Result] = {}
         self.closed = False
         self.lock = threading.Lock()
+        self.disk = threading.Lock()
+        self.recorded = 0   # marks recorded (under lock)
+        self.flushed = 0    # marks on disk (under disk)
 
     def before_write(self, change: Change) -> None:
+        index = self.index[id(change)]
         with self.lock:
             if self.closed or self.signals.stop.is_set():
                 raise Held()
-            index = self.index[id(change)]
-            self.journal.mark(index, State.STARTED)
-            self.flying[index] = change
+            mark = self._record(index, State.STARTED)
+            self.flying[index] = (change, mark)
             self.signals.in_flight = len(self.flying)
+        if not self._flush(mark):
+            raise Held()  # closed before the mark was on disk: close() took it back
 
     def on_settled(self, result: Result) -> None:
         index = self.index[id(result.change)]
         with self.lock:
             if self.closed:  # after the grace period: this run settles it by reading back
                 return
-            self._mark(index, result)
+            self.settled[index] = result
+            mark = self._record(index, _STATES[result.outcome], result.error, result.code)
             if self.flying.pop(index, None) is not None:
                 self.signals.in_flight = len(self.flying)
                 if not self.flying:
                     self.signals.disarm()
+        self._flush(mark)
+
+    def _record(self, index: int, state: State, note: str | None = None,
+                code: str | None = None) -> int:
+        """Record a mark in memory (``lock`` held); its number, for :meth:`_flush`."""
+        self.journal.record(index, state, note, code)
+        self.recorded += 1
+        return self.recorded
+
+    def _flush(self, mark: int) -> bool:
+        """Have mark number ``mark`` on disk; false when the writer was closed first (the
+        thread that closed it then writes the journal alone)."""
+        with self.disk:
+            if self.flushed >= mark:
+                return True
+            with self.lock:
+                if self.closed:
+                    return False
+                text, upto = self.journal.text(), self.recorded
+            self.journal.write(text)
+            self.flushed = upto
+        return True
 
     def _mark(self, index: int, result: Result) -> None:
+        """A mark made by the thread that closed the writer."""
         self.settled[index] = result
         self.journal.mark(index, _STATES[result.outcome], result.error, result.code)
 
@@ -332,9 +364,15 @@ class _Writer:
         self.seams.on_result(result)
 
     def close(self) -> None:
-        """No mark from a worker thread after this (the run stops or settles them itself)."""
-        with self.lock:
+        """No mark from a worker thread after this (the run stops or settles them itself).
+        A write whose ``started`` mark is not on disk yet has not gone out and never will
+        (its thread is refused at :meth:`before_write`): it is pending again."""
+        with self.disk, self.lock:
             self.closed = True
+            for index, (_, mark) in list(self.flying.items()):
+                if mark > self.flushed:
+                    del self.flying[index]
+                    self.journal.record(index, State.PENDING)
             self.signals.in_flight = 0
 
     def write(self, recheck: Callable[[Change, Fields | None], bool] | None) -> ApplyReport:
