@@ -1,4 +1,5 @@
-"""Applying a plan: ordered writes, dependencies, read-back after lost writes.
+"""Applying a plan: writes in order (side by side where the order allows), dependencies,
+read-back after lost writes.
 
 No printing and no click; the CLI passes ``on_result`` to show progress. Errors Alma returns
 for one change fail that change only. Losing Alma altogether (unreachable, key refused,
@@ -7,10 +8,13 @@ quota spent) stops the run; the report says what was applied before that.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from almasync import lanes
 from almasync.alma.client import AlmaClient, WriteOutcomeUnknown
 from almasync.alma.readback import Written
 from almasync.errors import AlmaError, AlmasyncError, AlmaUnavailable, ExitCode
@@ -20,6 +24,7 @@ from almasync.plan.changes import Action, Change
 from almasync.plan.plan import Plan
 
 Ref = tuple[Kind, Key]
+INTERRUPTED = "not started: the run was interrupted"
 
 
 class Outcome(Enum):
@@ -68,58 +73,144 @@ def read_one(client: AlmaClient, kind: Kind, key: Key, fields: Fields | None) ->
     return HANDLERS[kind].read_one(client, key, frozenset(fields or {}))
 
 
+class Held(Exception):
+    """Raised by ``before_write`` to refuse to start a change because the run is stopping:
+    the change is reported not applied."""
+
+
 def apply_plan(client: AlmaClient, plan: Plan, *,
                recheck: Callable[[Change, Fields | None], bool] | None = None,
                on_result: Callable[[Result], None] | None = None,
                before_write: Callable[[Change], None] | None = None,
-               stopping: Callable[[], bool] | None = None) -> ApplyReport:
-    """Make the plan's changes in order.
+               on_settled: Callable[[Result], None] | None = None,
+               stopping: Callable[[], bool] | None = None,
+               workers: int | None = None) -> ApplyReport:
+    """Make the plan's changes, independent ones side by side (see :mod:`almasync.lanes`):
+    at most ``workers`` (default: the client's workers) at once, every call through the
+    client's one rate limiter.
 
     A change is skipped when one it depends on did not apply. With ``recheck``, each update
     and delete re-reads its resource right before writing and is marked stale (not written)
     when ``recheck(change, current)`` is false; not a change that depends on one this run
     has applied (see :func:`_own_writes_precede`). ``before_write(change)`` is called right
-    before a change's first request goes out (the journal records the intent there).
-    ``stopping()`` is asked before each change: once true, no further write starts and
-    the changes left are reported as not applied.
+    before a change's first write goes out, and may raise :class:`Held` to keep it from
+    starting. ``on_settled(result)`` is called as soon as each change's outcome is known,
+    from the thread that wrote it (the journal records both there); ``on_result(result)``
+    on the calling thread, in plan order, as the results before it are known (progress and
+    the report). ``stopping()`` is asked before each change: once true, no further write
+    starts, those in flight finish, and the changes left are reported as not applied.
+    Losing Alma also stops further writes: the changes left are reported as not attempted.
     """
-    report = ApplyReport()
-    done: dict[Ref, Outcome] = {}
-    referrers = _delete_referrers(plan)
-    for index, change in enumerate(plan.changes):
-        if stopping is not None and stopping():
-            for rest in plan.changes[index:]:
-                _record(report, done, Result(rest, Outcome.NOT_APPLIED,
-                                             "not started: the run was interrupted"),
-                        on_result)
-            break
-        check = None if _own_writes_precede(change, done) else recheck
-        result = _blocked(change, done, referrers) or _attempt(client, change, check,
-                                                               before_write)
-        if isinstance(result, Result):
-            _record(report, done, result, on_result)
-            continue
-        settled, stop = result
-        report.aborted = str(stop)
-        rest_results = [Result(c, Outcome.SKIPPED, "not attempted: the run stopped")
-                        for c in plan.changes[index + 1:]]
-        for item in (settled, *rest_results):
-            _record(report, done, item, on_result)
-        break
-    return report
+    run = _Run(client, plan, recheck, before_write, on_settled, stopping, on_result)
+    try:
+        for wave in lanes.waves(plan.changes):
+            run.wave(wave, workers or client.workers)
+    finally:
+        run.quit.set()  # an exception (a signal) in this thread: lanes start nothing more
+    if run.halt is not None:
+        run.report.aborted = str(run.halt)
+    return run.report
 
 
-def _record(report: ApplyReport, done: dict[Ref, Outcome], result: Result,
-            on_result: Callable[[Result], None] | None) -> None:
-    report.results.append(result)
-    done[(result.change.kind, result.change.key)] = result.outcome
-    if on_result:
-        on_result(result)
+class _Run:
+    """One :func:`apply_plan`: its lanes run on worker threads, its results are released
+    in plan order on the calling thread."""
 
+    def __init__(self, client: AlmaClient, plan: Plan,
+                 recheck: Callable[[Change, Fields | None], bool] | None,
+                 before_write: Callable[[Change], None] | None,
+                 on_settled: Callable[[Result], None] | None,
+                 stopping: Callable[[], bool] | None,
+                 on_result: Callable[[Result], None] | None) -> None:
+        self.client, self.changes, self.recheck = client, plan.changes, recheck
+        self.before_write, self.on_settled = before_write, on_settled
+        self.stopping, self.on_result = stopping or (lambda: False), on_result
+        self.referrers = lanes.delete_referrers(plan.changes)
+        self.report = ApplyReport()
+        self.halt: AlmasyncError | None = None
+        self.quit = threading.Event()
+        self._lock = threading.Lock()
+        self._done: dict[Ref, Outcome] = {}
+        self._settled: dict[int, Result] = {}
+        self._next = 0
+        self._woken: queue.Queue[BaseException | None] = queue.Queue()
 
-def _dependencies(change: Change) -> set[Ref]:
-    fields = change.before if change.action is Action.DELETE else change.after
-    return set(HANDLERS[change.kind].dependencies(change.key, fields or {}))
+    def wave(self, wave: list[lanes.Lane], workers: int) -> None:
+        """Write one wave and release its results; returns when every one is known."""
+        end = self._next + sum(len(lane) for lane in wave)
+        if self.quit.is_set() or self.stopping():
+            for index in (index for lane in wave for index in lane):
+                self._one(index)
+        else:
+            todo: queue.SimpleQueue[lanes.Lane] = queue.SimpleQueue()
+            for lane in wave:
+                todo.put(lane)
+            for _ in range(min(workers, len(wave))):
+                threading.Thread(target=self._work, args=(todo,), name="almasync-write",
+                                 daemon=True).start()
+        while self._release() < end:
+            try:
+                # A timed wait, so that signals reach this thread's handlers promptly.
+                failure = self._woken.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if failure is not None:
+                raise failure
+
+    def _work(self, todo: queue.SimpleQueue[lanes.Lane]) -> None:
+        """A worker thread (a daemon: a second signal must not wait for its call)."""
+        while True:
+            try:
+                lane = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                for index in lane:
+                    self._one(index)
+                    self._woken.put(None)
+            except BaseException as exc:  # a bug: stop the run and raise it where it waits
+                self.quit.set()
+                self._woken.put(exc)
+                return
+
+    def _one(self, index: int) -> None:
+        change = self.changes[index]
+        if self.stopping():
+            result: Result = Result(change, Outcome.NOT_APPLIED, INTERRUPTED)
+        elif self.quit.is_set():
+            result = Result(change, Outcome.SKIPPED, "not attempted: the run stopped")
+        else:
+            with self._lock:
+                check = None if _own_writes_precede(change, self._done) else self.recheck
+                blocked = _blocked(change, self._done, self.referrers)
+            try:
+                outcome = blocked or _attempt(self.client, change, check, self.before_write)
+            except Held:
+                outcome = Result(change, Outcome.NOT_APPLIED, INTERRUPTED)
+            if isinstance(outcome, tuple):
+                result, stop = outcome
+                with self._lock:
+                    self.halt = self.halt or stop
+                self.quit.set()
+            else:
+                result = outcome
+        if self.on_settled is not None:
+            self.on_settled(result)
+        with self._lock:
+            self._done[(change.kind, change.key)] = result.outcome
+            self._settled[index] = result
+
+    def _release(self) -> int:
+        """Report the results known, in plan order; the index of the first one not known."""
+        while True:
+            with self._lock:
+                result = self._settled.get(self._next)
+            if result is None:
+                return self._next
+            self._next += 1
+            self.report.results.append(result)
+            if self.on_result is not None:
+                self.on_result(result)
 
 
 def _own_writes_precede(change: Change, done: Mapping[Ref, Outcome]) -> bool:
@@ -128,25 +219,12 @@ def _own_writes_precede(change: Change, done: Mapping[Ref, Outcome]) -> bool:
     shows up in the table's translations), so re-reading cannot tell it from a change made
     by someone else: such a change is not rechecked. A saved plan's stale check, made
     before its first write, has already compared it with what was planned."""
-    return any(done.get(ref) is Outcome.APPLIED for ref in _dependencies(change))
-
-
-def _delete_referrers(plan: Plan) -> dict[Ref, list[Ref]]:
-    """For each resource, the deletes in the plan of resources that refer to it."""
-    found: dict[Ref, list[Ref]] = {}
-    for change in plan.of(Action.DELETE):
-        for dependency in _dependencies(change):
-            found.setdefault(dependency, []).append((change.kind, change.key))
-    return found
+    return any(done.get(ref) is Outcome.APPLIED for ref in lanes.dependencies(change))
 
 
 def _blocked(change: Change, done: Mapping[Ref, Outcome],
              referrers: Mapping[Ref, list[Ref]]) -> Result | None:
-    if change.action is Action.DELETE:
-        waiting = referrers.get((change.kind, change.key), [])
-    else:
-        waiting = sorted(_dependencies(change))
-    for kind, key in waiting:
+    for kind, key in lanes.waiting_on(change, referrers):
         if done.get((kind, key), Outcome.APPLIED) is not Outcome.APPLIED:
             return Result(change, Outcome.SKIPPED,
                           f"skipped: depends on {kind.config_key} {'/'.join(key)}, which did not "

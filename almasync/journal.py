@@ -115,18 +115,32 @@ class Journal:
         return created
 
     def flush(self) -> None:
-        write_durably(self.path, json.dumps(self.body, indent=2, sort_keys=True,
-                                            ensure_ascii=False) + "\n")
+        self.write(self.text())
+
+    def text(self) -> str:
+        """The file as it stands in memory (marks made by :meth:`record` included)."""
+        return json.dumps(self.body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def write(self, text: str) -> None:
+        """Put ``text`` (from :meth:`text`) on disk durably."""
+        write_durably(self.path, text)
 
     def mark(self, index: int, state: State, note: str | None = None,
              code: str | None = None) -> None:
+        self.record(index, state, note, code)
+        self.flush()
+
+    def record(self, index: int, state: State, note: str | None = None,
+               code: str | None = None) -> None:
+        """Change one state in memory only: on disk with the next flush. A caller writing
+        from several threads records under its lock and flushes one at a time, so one flush
+        carries every mark recorded before it (see ``workflow._Writer``)."""
         entry: dict[str, Any] = {"state": state.value, "at": _now()}
         if note:
             entry["note"] = note
         if code:
             entry["code"] = code
         self.body["states"][index] = entry
-        self.flush()
 
     def finish(self, stopped: str | None = None) -> None:
         self.body["finished_at"] = _now()

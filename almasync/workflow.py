@@ -25,7 +25,15 @@ from typing import Any
 from almasync import engine, jobs
 from almasync import rollback as undo
 from almasync.alma.client import AlmaClient
-from almasync.apply import ApplyReport, Result, apply_plan, read_one, took_effect
+from almasync.apply import (
+    INTERRUPTED,
+    ApplyReport,
+    Held,
+    Result,
+    apply_plan,
+    read_one,
+    took_effect,
+)
 from almasync.apply import Outcome as Done
 from almasync.config.settings import Settings
 from almasync.errors import AlmasyncError, ExitCode, StalePlanError
@@ -68,7 +76,9 @@ class Seams:
     written and no journal.
     ``on_plan(plan)``: the plan about to be run, first of all (the CLI shows it).
     ``on_note(sentence)``: what the user should read (safety verdicts, stale resources).
-    ``on_result(result)``: each change's outcome as it happens.
+    ``on_result(result)``: each change's outcome, in plan order, as soon as it and those
+    before it are known (independent writes may be answered in another order), always on
+    the thread that called :func:`run`.
     ``on_job_event``: progress of the ``post_apply`` jobs.
     ``stop``: a stop shared with other runs (apply over several environments, one thread
     each): the thread that owns the signals sets it, and this run starts no further write.
@@ -97,8 +107,8 @@ class Options:
     post_apply: bool = True
     journal_dir: Path = JOURNALS
     command: str = "apply"
-    #: After a first SIGINT/SIGTERM, how long to wait for the answer of the write in
-    #: flight before reading the resource back instead.
+    #: After a first SIGINT/SIGTERM, how long to wait for the answers of the writes in
+    #: flight before reading those resources back instead.
     grace: float = 10.0
 
 
@@ -181,6 +191,7 @@ def run(client: AlmaClient, plan: Plan, options: Options, seams: Seams = Seams()
         try:
             report = writer.write(_still_as_planned if options.saved else None)
         except StoppedAtOnce as exc:
+            writer.close()  # the writes in flight stay marked started
             journal.finish("stopped at once by a second signal")
             raise StoppedAtOnce(exc.signum, journal.path) from None
         if signals.stop.is_set():
@@ -238,12 +249,13 @@ class SharedStop(threading.Event):
 
 
 class _GraceOver(BaseException):
-    """Raised by the timer inside a write still in flight when the grace period ends."""
+    """Raised by the timer, in the thread waiting for the writes, when the grace period
+    ends with writes still in flight."""
 
 
 class _Signals:
     """SIGINT and SIGTERM while writing: the first asks the run to stop starting writes
-    (and arms a timer of ``grace`` seconds for the write in flight); the second stops at
+    (and arms a timer of ``grace`` seconds for the writes in flight); the second stops at
     once. Outside the main thread signals cannot be caught; the run then stops starting
     writes only when its ``shared`` stop is set (by the thread that owns the signals)."""
 
@@ -253,7 +265,8 @@ class _Signals:
         self.on_note = on_note
         self.stop: threading.Event = shared if shared is not None else threading.Event()
         self._name: str | None = None
-        self.in_flight = False
+        #: Writes in flight (the grace timer is armed only when there are some).
+        self.in_flight = 0
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Signals:
@@ -283,7 +296,7 @@ class _Signals:
             raise StoppedAtOnce(signum)
         self._name = signal.Signals(signum).name
         self.stop.set()
-        self.on_note(f"{self.name} received: no further write starts; settling the one in "
+        self.on_note(f"{self.name} received: no further write starts; settling those in "
                      "flight (a second signal stops at once).")
         if self.in_flight and signal.SIGALRM in self._previous and self.grace > 0:
             signal.setitimer(signal.ITIMER_REAL, self.grace)
@@ -294,7 +307,14 @@ class _Signals:
 
 
 class _Writer:
-    """The write phase: journal marks around each write, interruption, read-back."""
+    """The write phase: journal marks around each write, interruption, read-back.
+
+    Writes run on the worker threads of :func:`~almasync.apply.apply_plan`, which mark the
+    journal as each write starts and settles. A mark is recorded under ``lock`` and then
+    flushed, one flush at a time (``disk``); a flush writes every mark recorded before it,
+    so marks made while another flush is under way share the next one. A write's request
+    goes out only once a flush holding its ``started`` mark is done. Progress and the
+    report come in plan order on the thread that runs the writer."""
 
     def __init__(self, client: AlmaClient, plan: Plan, journal: Journal, seams: Seams,
                  signals: _Signals) -> None:
@@ -305,39 +325,99 @@ class _Writer:
         self.signals = signals
         self.index = {id(change): i for i, change in enumerate(plan.changes)}
         self.results: list[Result] = []
-        self.current: Change | None = None
+        #: Writes started and not settled yet (with the mark that started them), and every
+        #: outcome known, by plan index.
+        self.flying: dict[int, tuple[Change, int]] = {}
+        self.settled: dict[int, Result] = {}
+        self.closed = False
+        self.lock = threading.Lock()
+        self.disk = threading.Lock()
+        self.recorded = 0   # marks recorded (under lock)
+        self.flushed = 0    # marks on disk (under disk)
 
     def before_write(self, change: Change) -> None:
-        self.journal.mark(self.index[id(change)], State.STARTED)
-        self.current = change
-        self.signals.in_flight = True
+        index = self.index[id(change)]
+        with self.lock:
+            if self.closed or self.signals.stop.is_set():
+                raise Held()
+            mark = self._record(index, State.STARTED)
+            self.flying[index] = (change, mark)
+            self.signals.in_flight = len(self.flying)
+        if not self._flush(mark):
+            raise Held()  # closed before the mark was on disk: close() took it back
 
-    def on_result(self, result: Result, note: str | None = None) -> None:
-        self.signals.in_flight = False
-        self.signals.disarm()
-        self.current = None
+    def on_settled(self, result: Result) -> None:
+        index = self.index[id(result.change)]
+        with self.lock:
+            if self.closed:  # after the grace period: this run settles it by reading back
+                return
+            self.settled[index] = result
+            mark = self._record(index, _STATES[result.outcome], result.error, result.code)
+            if self.flying.pop(index, None) is not None:
+                self.signals.in_flight = len(self.flying)
+                if not self.flying:
+                    self.signals.disarm()
+        self._flush(mark)
+
+    def _record(self, index: int, state: State, note: str | None = None,
+                code: str | None = None) -> int:
+        """Record a mark in memory (``lock`` held); its number, for :meth:`_flush`."""
+        self.journal.record(index, state, note, code)
+        self.recorded += 1
+        return self.recorded
+
+    def _flush(self, mark: int) -> bool:
+        """Have mark number ``mark`` on disk; false when the writer was closed first (the
+        thread that closed it then writes the journal alone)."""
+        with self.disk:
+            if self.flushed >= mark:
+                return True
+            with self.lock:
+                if self.closed:
+                    return False
+                text, upto = self.journal.text(), self.recorded
+            self.journal.write(text)
+            self.flushed = upto
+        return True
+
+    def _mark(self, index: int, result: Result) -> None:
+        """A mark made by the thread that closed the writer."""
+        self.settled[index] = result
+        self.journal.mark(index, _STATES[result.outcome], result.error, result.code)
+
+    def on_result(self, result: Result) -> None:
         self.results.append(result)
-        self.journal.mark(self.index[id(result.change)], _STATES[result.outcome],
-                          note or result.error, result.code)
         self.seams.on_result(result)
+
+    def close(self) -> None:
+        """No mark from a worker thread after this (the run stops or settles them itself).
+        A write whose ``started`` mark is not on disk yet has not gone out and never will
+        (its thread is refused at :meth:`before_write`): it is pending again."""
+        with self.disk, self.lock:
+            self.closed = True
+            for index, (_, mark) in list(self.flying.items()):
+                if mark > self.flushed:
+                    del self.flying[index]
+                    self.journal.record(index, State.PENDING)
+            self.signals.in_flight = 0
 
     def write(self, recheck: Callable[[Change, Fields | None], bool] | None) -> ApplyReport:
         try:
             return apply_plan(self.client, self.plan, recheck=recheck,
                               on_result=self.on_result, before_write=self.before_write,
-                              stopping=self.signals.stop.is_set)
+                              on_settled=self.on_settled, stopping=self.signals.stop.is_set)
         except _GraceOver:
             pass
-        # The answer did not come within the grace period: read the resource back.
-        self.signals.in_flight = False
-        change = self.current
-        assert change is not None
-        self.on_result(self._settle(change))
-        done = {id(r.change) for r in self.results}
-        for rest in self.plan.changes:
-            if id(rest) not in done:
-                self.on_result(Result(rest, Done.NOT_APPLIED,
-                                      "not started: the run was interrupted"))
+        # The answers did not all come within the grace period: read those resources back.
+        self.close()
+        reported = len(self.results)
+        for index, change in enumerate(self.plan.changes[reported:], start=reported):
+            result = self.settled.get(index)
+            if result is None:
+                result = (self._settle(change) if index in self.flying else
+                          Result(change, Done.NOT_APPLIED, INTERRUPTED))
+                self._mark(index, result)
+            self.on_result(result)
         return ApplyReport(list(self.results), None)
 
     def _settle(self, change: Change) -> Result:

@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -47,13 +48,17 @@ STATS_PATH = "/__emulator/stats"
 @dataclass(frozen=True)
 class RecordedRequest:
     """One request the emulator served; ``status`` is 0 when the connection was dropped.
-    ``body`` holds what a write sent (empty for reads and for writes dropped unread)."""
+    ``body`` holds what a write sent (empty for reads and for writes dropped unread).
+    ``arrived`` and ``answered`` are ``time.monotonic()`` when the request arrived and when
+    its answer was ready (tests see from them which calls overlapped)."""
 
     method: str
     path: str
     query: dict[str, str]
     status: int
     body: bytes = b""
+    arrived: float = 0.0
+    answered: float = 0.0
 
 
 @dataclass
@@ -139,6 +144,7 @@ class Gateway:
 
     def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         emu = self.emulator
+        arrived = time.monotonic()
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
         query = _query(environ)
@@ -146,17 +152,17 @@ class Gateway:
             emu.on_request(method, path)
         drop, fault = emu._draw_faults()
         if emu.crashed or (drop and not emu.drop_after_apply):
-            self._record(method, path, query, 0)
+            self._record(method, path, query, 0, None, arrived)
             return self._drop(environ, start_response)
         answer = self._answer(environ, method, path, query, fault)
         if drop and method in WRITE_METHODS and path.rstrip("/") not in NOT_COUNTED_AS_WRITES:
             # drop_after_apply: applied, the answer is lost (the key test is not a write)
-            self._record(method, path, query, 0, environ)
+            self._record(method, path, query, 0, environ, arrived)
             return self._drop(environ, start_response)
         delay = emu.latency + (emu.write_latency if method in WRITE_METHODS else 0.0)
         if delay > 0:  # after the operation: a slow answer, not a slow write
             emu._stopping.wait(delay)
-        self._record(method, path, query, answer.status, environ)
+        self._record(method, path, query, answer.status, environ, arrived)
         headers = list(answer.headers)
         if answer.content_type:
             headers.append(("Content-Type", answer.content_type))
@@ -247,10 +253,11 @@ class Gateway:
         return data
 
     def _record(self, method: str, path: str, query: dict[str, str], status: int,
-                environ: WSGIEnvironment | None = None) -> None:
+                environ: WSGIEnvironment | None = None, arrived: float = 0.0) -> None:
         shown = {k: ("***" if k.lower() == "apikey" else v) for k, v in query.items()}
         body = environ.get(_BODY, b"") if environ is not None else b""
-        self.emulator._record(RecordedRequest(method, path, shown, status, body))
+        self.emulator._record(RecordedRequest(method, path, shown, status, body, arrived,
+                                              time.monotonic()))
 
     @staticmethod
     def _drop(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -9,7 +9,7 @@ examples, doctor and test files ``docs/adding-a-kind.md`` lists.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NoReturn
 
@@ -210,6 +210,12 @@ class KindHandler(ABC):
         """Resources of other kinds (or this one) that ``fields`` refer to. A change is
         skipped when a change it depends on failed; deletes wait for what refers to them."""
         return iter(())
+
+    def write_target(self, key: Key, fields: Fields) -> Hashable:
+        """What in Alma a write of ``key`` with ``fields`` changes: apply never runs two
+        writes of one kind with the same target at once. By default the resource itself; a
+        kind whose writes read and replace something shared (a whole table) says so."""
+        return key
 
     def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
         """Whether the prune rule owns ``key``: ``true`` owns every resource, a list the

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from pathlib import Path, PureWindowsPath
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -48,6 +48,8 @@ BASE = "/conf/letters"
 #: Both lists: letters proper and the components (header, footer...) they include.
 LETTER_TYPES = ("LETTER", "COMPONENT")
 EXPORT_FOLDER = "letters"
+#: The one write target of every letter whose labels are written (see ``write_target``).
+LABELS = "labels code tables"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _POSITION = re.compile(r": line \d+, column \d+$")
 
@@ -319,6 +321,12 @@ class LetterHandler(KindHandler):
         for key, labels in client.map(lambda kt: (kt[0], read_labels(client, kt[1])), tables):
             live[key] = {**live[key], "labels": labels}
         return live
+
+    def write_target(self, key: Key, fields: Fields) -> Hashable:
+        """Labels go into a code table that Alma names in the letter (letters may share
+        one), so letters whose labels are written go one at a time; the others each write
+        only themselves."""
+        return LABELS if fields.get("labels") else key
 
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
         """PUT the whole letter as XML when ``enabled`` or the template differ; then the

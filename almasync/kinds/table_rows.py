@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -274,6 +274,11 @@ class TableHandler(KindHandler):
         table = TableId.of(key)
         if table.lang:
             yield self.kind, TableId(table.name, table.scope).key
+
+    def write_target(self, key: Key, fields: Fields) -> Hashable:
+        """The table by name: every scope and language of it is read and PUT whole through
+        one path, so no two of its declarations are written at once."""
+        return TableId.of(key).name
 
     # -- Alma side -------------------------------------------------------------------
 

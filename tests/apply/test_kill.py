@@ -1,6 +1,6 @@
 """SIGKILL at every position of a ten-change apply across kinds: whatever moment the
-process dies, its journal lets rollback restore the state before the apply, and apply run
-again converges."""
+process dies, even with several writes in flight, its journal lets rollback restore the
+state before the apply, and apply run again converges."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from almasync.emulator import Emulator
 from almasync.errors import ExitCode
-from tests.apply.test_interrupt import start_apply
+from tests.apply.test_interrupt import WORKERS, start_apply
 from tests.conftest import EXAMPLES, Almasync
 
 ENTRY = "  - entity_type: BIB_MMS"
@@ -97,16 +97,19 @@ def test_sigkill_at_every_write_then_rollback_and_reapply(position: int,
         while emu.in_flight and time.monotonic() < deadline:
             time.sleep(0.01)
         assert emu.in_flight == 0
-        assert len(writes(emu)) in (position - 1, position)
+        # Writes of one wave go out side by side: those started beside the killed one
+        # may have arrived too.
+        assert position - 1 <= len(writes(emu)) <= position + WORKERS - 1
         if len(writes(emu)) > 0:
             assert managed(emu) != before
 
         [path] = (root / ".almasync" / "journals").glob("*.json")
         states = [s["state"] for s in json.loads(path.read_text())["states"]]
-        # Every write before the killed one is known; the killed one may have happened.
-        assert states.count("started") == 1, states
-        assert states.index("started") == position - 1, states
-        assert set(states[position:]) <= {"pending"}
+        # Every write is known but those in flight (the killed one among them), which may
+        # have happened; nothing else started.
+        assert 1 <= states.count("started") <= WORKERS, states
+        assert set(states) <= {"applied", "started", "pending"}, states
+        assert position <= len(states) - states.count("pending") <= position + WORKERS - 1
 
         undo = almasync("rollback", str(path), "--auto-approve", "--force")
         assert undo.exit_code == ExitCode.OK, undo.stdout + undo.stderr

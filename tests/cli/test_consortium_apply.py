@@ -248,8 +248,8 @@ def test_an_interrupt_stops_every_environment_from_starting_writes(
     _on_posts(alpha, lambda n: alpha_wrote.set() if n == 2 else None)
 
     def on_beta(n: int) -> None:
-        if n == 1:
-            alpha_wrote.wait(30)
+        # Writes go out side by side: every one of beta's waits until alpha is writing.
+        alpha_wrote.wait(30)
         if n == 3:
             process.send_signal(signal.SIGINT)
 
@@ -260,7 +260,7 @@ def test_an_interrupt_stops_every_environment_from_starting_writes(
     assert process.returncode == ExitCode.INTERRUPTED, out + err
     assert "SIGINT received: no environment starts another write" in err
     for name, emu in zip(NAMES, two, strict=True):
-        assert 1 <= len(_landed(emu)) < 12
+        assert 1 <= len(_landed(emu)) < 12, out + err
         [path] = (root / ".almasync" / "journals" / name).glob("*.json")
         journal = json.loads(path.read_text())
         applied = {change["key_parts"][1] for change, state in zip(
@@ -341,5 +341,6 @@ def test_a_second_signal_stops_every_environment_at_once(config: Any,
     for name in NAMES:
         [path] = (root / ".almasync" / "journals" / name).glob("*.json")
         states = [s["state"] for s in json.loads(path.read_text())["states"]]
-        assert states[:2] == ["applied", "started"], states
-        assert set(states[2:]) == {"pending"}
+        # Up to four writes go out side by side: the slow ones are still in flight.
+        assert 1 <= states.count("started") <= 4, states
+        assert set(states) <= {"applied", "started", "pending", "not_applied"}, states
