@@ -141,12 +141,15 @@ def post_apply_problems(root: Path, settings: Settings, refs: References) -> lis
             for i, profile in missing]
 
 
-def reference_problems(desired: DesiredState, kinds: set[Kind],
-                       refs: References) -> list[Problem]:
+def reference_problems(desired: DesiredState, kinds: set[Kind], refs: References,
+                       settings: bool = True) -> list[Problem]:
     """Every problem above for a run that reads ``kinds`` (the kinds' own checks, such as
-    the libraries of locations and table scopes, are in their modules)."""
+    the libraries of locations and table scopes, are in their modules); ``settings`` false
+    leaves out those of ``almasync.yaml`` (``post_apply``)."""
     problems = desk_problems(desired.of(Kind.MAPPING_TABLE), refs) \
         if Kind.MAPPING_TABLE in kinds else []
+    if not settings:
+        return problems
     return problems + post_apply_problems(desired.root, desired.settings, refs)
 
 
