@@ -211,3 +211,16 @@ def test_config_that_did_not_load_at_the_ref_is_located_there(almasync: Almasync
     assert "HEAD:config/sets.yaml:" in result.stderr
     # HEAD~1 loads: the plan is of what changed since then (nothing).
     assert almasync("plan", str(config), "--changed-since", "HEAD~1").exit_code == 0
+
+
+def test_reference_checks_read_only_what_the_change_names(almasync: Almasync,
+                                                          repo: Path) -> None:
+    # The desk mapping names desks of MAIN and MUSIC: LAW's desks are not listed.
+    config = repo / "config"
+    edit(config / "mapping_tables.yaml", "column0: SELFCHECK3", "column0: SELFCHECK4")
+    plan, calls = planned(almasync, config, "--changed-since", "HEAD")
+    assert changes(plan) == [("update", "mapping_table", "CirculationDeskMapping")]
+    desks = sorted(c for c in calls if "/circ-desks" in c)
+    assert [c.split("/")[5] for c in desks] == ["MAIN", "MUSIC"], calls
+    assert not any("/locations" in c or "/code-tables" in c for c in calls), calls
+    assert len(calls) < 10, calls

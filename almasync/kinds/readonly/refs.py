@@ -90,7 +90,10 @@ def desk_problems(resources: Mapping[Key, Resource], refs: References) -> list[P
               if key[0] in DESK_COLUMNS]
     if not tables:
         return []
-    libraries, desks = refs.libraries(), desk_codes(refs)
+    # Only the libraries the rows name are listed: a table naming one library costs one read.
+    named = {str(row.get(lib_column)) for _, resource, (lib_column, _) in tables
+             for row in resource.fields.get("rows") or [] if row.get(lib_column)}
+    libraries, desks = refs.libraries(), desk_codes(refs, named)
     problems = []
     for key, resource, (lib_column, desk_column) in tables:
         mark = resource.marks.get("rows", resource.mark)
