@@ -23,7 +23,7 @@ from almasync.errors import ExitCode, StalePlanError, UsageError
 from almasync.identity import check_environment_type, check_institution
 from almasync.journal import Journal
 from almasync.plan import recorded
-from almasync.plan.incremental import Scope, scope_since
+from almasync.plan.incremental import Scope, load_since
 from almasync.plan.plan import Plan
 
 
@@ -140,8 +140,11 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
         return many.run(directory, envs, _make_plan, fmt=fmt, targets=targets, out=out,
                         detailed_exitcode=detailed_exitcode)
     env_name = envs[0] if envs else None
-    desired = load_config(directory, env_name)
-    scope = scope_since(directory, since, env_name, desired) if since is not None else None
+    scope: Scope | None = None
+    if since is None:
+        desired = load_config(directory, env_name)
+    else:
+        desired, scope = load_since(directory, since, env_name)
     post_apply = jobs.describe_post_apply(desired.settings.post_apply)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, targets=targets,

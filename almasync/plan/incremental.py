@@ -24,8 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from almasync.config.loader import DesiredState, load_config
+from almasync.config.loader import DesiredState, Reader, load_config
 from almasync.config.settings import Settings
+from almasync.config.yamlread import YamlDoc, read_yaml
 from almasync.engine import LiveState
 from almasync.errors import ConfigError, Mark, Problem
 from almasync.gitref import Checkout
@@ -99,26 +100,56 @@ class Scope:
                                    not_read=dict(self.unread))
 
 
-def scope_since(directory: Path, ref: str, env: str | None,
-                desired: DesiredState) -> Scope:
-    """Compare ``desired`` (the tree as it is) with the tree at ``ref``."""
+def load_since(directory: Path, ref: str,
+               env: str | None) -> tuple[DesiredState, Scope]:
+    """The tree as it is, and the scope of its changes since ``ref``. A file that git
+    reports unchanged is parsed once: the tree at ``ref`` reuses what was read of it."""
     checkout = Checkout.open(directory, ref)
-    if not checkout.changed_files():
-        return compare(ref, desired, desired)
+    parsed = _Parsed(directory)
+    desired = load_config(directory, env, reader=parsed.read)
+    changed = checkout.changed_files()
+    if not changed:
+        return desired, compare(ref, desired, desired)
+    prefix = "" if checkout.folder == "." else checkout.folder + "/"
+    edited = {name[len(prefix):] for name in changed if name.startswith(prefix)}
     with tempfile.TemporaryDirectory(prefix="almasync-ref-") as tmp:
         folder = checkout.extract(Path(tmp))
         if folder is None:
-            before = DesiredState(Path(tmp), Settings())
-        else:
-            try:
-                before = load_config(folder, env)
-            except ConfigError as exc:
-                raise ConfigError([
-                    Problem(None, f"--changed-since {ref}: the config as of {ref} does not "
-                            "load, so there is nothing to compare with; plan without "
-                            "--changed-since"),
-                    *(_at_ref(p, Path(tmp), ref) for p in exc.problems)]) from None
-    return compare(ref, before, desired)
+            return desired, compare(ref, DesiredState(Path(tmp), Settings()), desired)
+        try:
+            before = load_config(folder, env, reader=parsed.reusing(folder, edited))
+        except ConfigError as exc:
+            raise ConfigError([
+                Problem(None, f"--changed-since {ref}: the config as of {ref} does not "
+                        "load, so there is nothing to compare with; plan without "
+                        "--changed-since"),
+                *(_at_ref(p, Path(tmp), ref) for p in exc.problems)]) from None
+    return desired, compare(ref, before, desired)
+
+
+@dataclass
+class _Parsed:
+    """The files of the current tree as parsed, by path relative to the tree."""
+
+    root: Path
+    docs: dict[str, YamlDoc] = field(default_factory=dict)
+
+    def read(self, path: Path, name: str, root: Path) -> YamlDoc:
+        doc = read_yaml(path, name, root)
+        self.docs[path.relative_to(self.root).as_posix()] = doc
+        return doc
+
+    def reusing(self, folder: Path, edited: set[str]) -> Reader:
+        """A reader of the tree at ``ref`` in ``folder``: a file git reports unchanged is
+        the document already parsed, placed in ``folder`` (files it names, such as a
+        letter's template, are read there)."""
+        def read(path: Path, name: str, root: Path) -> YamlDoc:
+            rel = path.relative_to(folder).as_posix()
+            doc = self.docs.get(rel)
+            if doc is None or rel in edited:
+                return read_yaml(path, name, root)
+            return dataclasses.replace(doc, name=name, root=root)
+        return read
 
 
 def compare(ref: str, before: DesiredState, now: DesiredState) -> Scope:

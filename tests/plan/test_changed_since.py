@@ -224,3 +224,24 @@ def test_reference_checks_read_only_what_the_change_names(almasync: Almasync,
     assert [c.split("/")[5] for c in desks] == ["MAIN", "MUSIC"], calls
     assert not any("/locations" in c or "/code-tables" in c for c in calls), calls
     assert len(calls) < 10, calls
+
+
+def test_a_changed_template_changes_its_letter(almasync: Almasync, repo: Path) -> None:
+    # letters.yaml is unchanged (and parsed once); the template it names is read at the ref.
+    template = repo / "config" / "letters" / "LoanStatusNoticeLetter.xsl"
+    template.write_text(template.read_text(encoding="utf-8").replace(
+        "</xsl:stylesheet>", "<!-- edited -->\n</xsl:stylesheet>"), encoding="utf-8")
+    plan, calls = planned(almasync, repo / "config", "--changed-since", "HEAD")
+    assert changes(plan) == [("update", "letter", "LoanStatusNoticeLetter")]
+    assert len(calls) < 10, calls
+
+
+def test_config_at_the_top_of_the_repository(almasync: Almasync, tmp_path: Path) -> None:
+    root = tmp_path / "top"
+    shutil.copytree(EXAMPLES, root)
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "config")
+    edit(root / "license_terms.yaml", "name: Walk-in users", "name: Walk-in visitors")
+    plan, _ = planned(almasync, root, "--changed-since", "HEAD")
+    assert changes(plan) == [("update", "license_term", "WALKIN")]
