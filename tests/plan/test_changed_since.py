@@ -194,6 +194,9 @@ def test_bad_ref_no_repository_and_drift_are_usage_errors(almasync: Almasync, re
     loose = almasync("plan", str(outside), "--changed-since", "HEAD")
     assert loose.exit_code == ExitCode.USAGE
     assert "is not inside a git repository" in loose.stderr
+    several = almasync("plan", str(repo / "config"), "--all-envs", "--changed-since", "HEAD")
+    assert several.exit_code == ExitCode.USAGE
+    assert "--changed-since plans one environment" in several.stderr
     drift = almasync("drift", str(repo / "config"), "--changed-since", "HEAD")
     assert drift.exit_code == ExitCode.USAGE
     assert not almasync.emu.requests
