@@ -248,3 +248,22 @@ def test_config_at_the_top_of_the_repository(almasync: Almasync, tmp_path: Path)
     edit(root / "license_terms.yaml", "name: Walk-in users", "name: Walk-in visitors")
     plan, _ = planned(almasync, root, "--changed-since", "HEAD")
     assert changes(plan) == [("update", "license_term", "WALKIN")]
+
+
+def test_a_folder_new_since_the_ref_is_planned_in_full(almasync: Almasync,
+                                                       tmp_path: Path) -> None:
+    root = tmp_path / "new"
+    root.mkdir()
+    (root / "README").write_text("config comes next\n")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "start")
+    shutil.copytree(EXAMPLES, root / "config")
+    result = almasync("plan", str(root / "config"), "--format", "json",
+                      "--changed-since", "HEAD")
+    full = almasync("plan", str(root / "config"), "--format", "json")
+    assert result.exit_code == full.exit_code, result.stderr
+    plan, whole = json.loads(result.stdout), json.loads(full.stdout)
+    assert plan["changes"] == whole["changes"]
+    assert plan["digest"] == whole["digest"]
+    assert plan["changed_since"]["not_read"] == {}
