@@ -55,11 +55,14 @@ class Checkout:
 
     def changed_files(self) -> list[str]:
         """Files of the folder that differ from the commit (``git diff --name-only``) or
-        that git does not track yet (new, not ignored), relative to the repository."""
+        that git does not track (new or ignored: almasync reads them all the same; hidden
+        folders such as ``.almasync/`` aside), relative to the repository."""
         diff = _git(self.repo, "diff", "--name-only", "--no-renames", self.commit, "--",
                     self.folder).stdout.splitlines()
-        new = _git(self.repo, "ls-files", "--others", "--exclude-standard", "--",
-                   self.folder).stdout.splitlines()
+        prefix = "" if self.folder == "." else self.folder + "/"
+        new = [name for name in _git(self.repo, "ls-files", "--others", "--",
+                                     self.folder).stdout.splitlines()
+               if not any(part.startswith(".") for part in name[len(prefix):].split("/"))]
         return sorted({*diff, *new} - {""})
 
     def extract(self, into: Path) -> Path | None:

@@ -267,3 +267,19 @@ def test_a_folder_new_since_the_ref_is_planned_in_full(almasync: Almasync,
     assert plan["changes"] == whole["changes"]
     assert plan["digest"] == whole["digest"]
     assert plan["changed_since"]["not_read"] == {}
+
+
+def test_an_ignored_file_is_read_as_it_is_and_journals_are_not_changes(
+        almasync: Almasync, repo: Path) -> None:
+    config = repo / "config"
+    journals = config / ".almasync" / "journals"
+    journals.mkdir(parents=True)
+    (journals / "old.json").write_text("{}")
+    plan, calls = planned(almasync, config, "--changed-since", "HEAD")
+    assert plan["changes"] == [] and calls == ["GET /almaws/v1/conf/general"]
+    (repo / ".gitignore").write_text("local.yaml\n")
+    (config / "local.yaml").write_text(
+        "license_terms:\n  LOCAL:\n    name: Local term\n    type: USAGE\n"
+        "    value_type: PERMITTED_PROHIBITED\n")
+    plan, _ = planned(almasync, config, "--changed-since", "HEAD")
+    assert changes(plan) == [("create", "license_term", "LOCAL")]
