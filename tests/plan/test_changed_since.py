@@ -283,3 +283,11 @@ def test_an_ignored_file_is_read_as_it_is_and_journals_are_not_changes(
         "    value_type: PERMITTED_PROHIBITED\n")
     plan, _ = planned(almasync, config, "--changed-since", "HEAD")
     assert changes(plan) == [("create", "license_term", "LOCAL")]
+
+
+def test_a_narrowed_prune_rule_reads_nothing(almasync: Almasync, repo: Path) -> None:
+    # Pruning less deletes nothing more: there is nothing to look for.
+    edit(repo / "config" / "almasync.yaml", "prune:\n  locations: [MAIN]\n", "")
+    plan, calls = planned(almasync, repo / "config", "--changed-since", "HEAD")
+    assert plan["changes"] == []
+    assert calls == ["GET /almaws/v1/conf/general"]
