@@ -63,31 +63,41 @@ def unmatched(targets: Iterable[Target], desired: DesiredState,
 
 
 def kinds_to_read(desired: DesiredState, everything: bool,
-                  only: Iterable[Kind] | None = None) -> list[KindHandler]:
+                  only: Iterable[Kind] | None = None,
+                  also: Mapping[Kind, object] | None = None) -> list[KindHandler]:
     """Handlers, in dependency order, for the kinds a run has to look at."""
     wanted = set(only) if only is not None else None
     return [h for h in ORDER
             if (wanted is None or h.kind in wanted)
-            and (everything or desired.of(h.kind) or desired.settings.prune_rule(h.kind))]
+            and (everything or desired.of(h.kind) or desired.settings.prune_rule(h.kind)
+                 or (also or {}).get(h.kind))]
 
 
 def read_live(client: AlmaClient, desired: DesiredState, *, everything: bool = False,
               detail: bool = False, only: Iterable[Kind] | None = None,
-              on_kind: Callable[[Kind], None] | None = None) -> LiveState:
+              on_kind: Callable[[Kind], None] | None = None,
+              also: Mapping[Kind, Mapping[Key, frozenset[str]]] | None = None,
+              check_settings: bool = True) -> LiveState:
     """Read what the plan needs from Alma. References are checked first: a declared
-    resource that refers to something Alma lacks is a :class:`ConfigError` with its mark."""
+    resource that refers to something Alma lacks is a :class:`ConfigError` with its mark.
+
+    ``also`` names resources to read though no file declares them (key -> fields), e.g. the
+    delete candidates of ``plan --changed-since``; ``check_settings`` false skips the
+    checks of ``almasync.yaml`` against Alma (its ``post_apply`` profiles)."""
     refs = References(client)
-    handlers = kinds_to_read(desired, everything, only)
+    also = also or {}
+    handlers = kinds_to_read(desired, everything, only, also)
     checked = client.map(lambda h: h.check_references(desired.of(h.kind), refs), handlers)
     problems = [problem for found in checked for problem in found]
-    problems += reference_problems(desired, {h.kind for h in handlers}, refs)
+    problems += reference_problems(desired, {h.kind for h in handlers}, refs, check_settings)
     if problems:
         raise ConfigError(problems)
 
     def read(handler: KindHandler) -> tuple[Kind, Mapping[Key, Fields] | ConfigError]:
         if on_kind:
             on_kind(handler.kind)
-        wanted = {key: frozenset(r.fields) for key, r in desired.of(handler.kind).items()}
+        wanted = {**also.get(handler.kind, {}),
+                  **{key: frozenset(r.fields) for key, r in desired.of(handler.kind).items()}}
         query = LiveQuery(wanted, desired.settings.prune_rule(handler.kind), everything, detail,
                           desired.of(handler.kind))
         try:

@@ -6,7 +6,8 @@ EXAMPLES: dict[str, str] = {
     "": "almasync plan examples/config --emulator demo",
     "validate": "almasync validate config/ --env sandbox",
     "plan": "almasync plan config/ --env production --out plan.json\n"
-            "almasync plan config/ --target locations:MAIN/STACKS",
+            "almasync plan config/ --target locations:MAIN/STACKS\n"
+            "almasync plan config/ --changed-since origin/main --out plan.json",
     "drift": "almasync drift config/ --env production --include-unmanaged --junit drift.xml",
     "apply": "almasync apply plan.json --auto-approve\n"
              "almasync apply config/ --env sandbox\n"

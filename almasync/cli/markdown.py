@@ -41,6 +41,26 @@ def plural(kind: Kind) -> str:
     return kind.config_key.replace("_", " ")
 
 
+def no_changes(plan: Plan) -> str:
+    """The line of a plan without changes: a plan of what changed since a ref says only
+    that, since it did not read the rest."""
+    if plan.changed_since is not None:
+        return f"No changes in what the files changed since {plan.changed_since}."
+    return "No changes. The configuration matches Alma."
+
+
+def not_read_note(plan: Plan) -> str | None:
+    """``plan --changed-since``: which declared resources were not read, per kind."""
+    if plan.changed_since is None:
+        return None
+    counts = ", ".join(f"{plural(kind)}: {len(keys)}" for kind, keys in sorted(
+        plan.not_read.items(), key=lambda item: item[0].value) if keys)
+    return (f"Not read: the declarations unchanged since {plan.changed_since}"
+            + (f" ({counts})" if counts else " (none)")
+            + "; this plan covers only what the files changed since then. A full "
+            "`almasync plan` or `almasync drift` reads everything.")
+
+
 def _quote(value: Any) -> str:
     if value is ABSENT or value is None:
         return "(none)"
@@ -303,7 +323,9 @@ def plan_markdown(plan: Plan, title: str = "almasync plan", *,
     elif plan.empty and plan.unmanaged:
         head += ["No changes to declared resources.", ""]
     elif plan.empty:
-        head += ["No changes. The configuration matches Alma.", ""]
+        head += [no_changes(plan), ""]
+    if (unread := not_read_note(plan)) is not None:
+        head += [_escape(unread), ""]
     full = "\n".join([*head, *_destructive(deletes, detail=True), *_sections(others),
                       *_footer(plan)]) + "\n"
     if len(full) <= limit:

@@ -24,25 +24,35 @@ from almasync.errors import ExitCode, StalePlanError, UsageError
 from almasync.identity import check_environment_type, check_institution
 from almasync.journal import Journal
 from almasync.plan import recorded
+from almasync.plan.incremental import Scope, load_since
 from almasync.plan.plan import Plan
 
 
 def _make_plan(conn: Connection, desired: DesiredState, *, everything: bool = False,
                targets: tuple[str, ...] = (), info: dict[str, str | None] | None = None,
-               progress_shown: bool = True, identity: engine.Identity | None = None) -> Plan:
+               progress_shown: bool = True, identity: engine.Identity | None = None,
+               scope: Scope | None = None) -> Plan:
+    """Read and diff; with ``scope`` (``--changed-since``), only what it names."""
     parsed = [engine.Target.parse(t) for t in targets]
     only = {t.kind for t in parsed} or None
     # A plan is one snapshot: a path read twice (the institution's general settings, a
     # letter's labels table) is read from Alma once.
     with conn.client.memo():
         identity = identity or engine.identify(conn.client)
+        planned = scope.planning(desired) if scope else desired
         with progress.reading(shown=progress_shown) as on_kind:
-            live = engine.read_live(conn.client, desired, everything=everything, only=only,
-                                    on_kind=on_kind)
+            if scope is None:
+                live = engine.read_live(conn.client, desired, everything=everything,
+                                        only=only, on_kind=on_kind)
+            else:
+                live = scope.restrict(engine.read_live(
+                    conn.client, scope.reading(desired), only=only, on_kind=on_kind,
+                    also=scope.also(), check_settings=scope.settings_changed))
     warn_unmatched(parsed, desired, live)
     target_info = {**where_info(conn, identity),
                    **{k: v for k, v in (info or {}).items() if v}}
-    return engine.make_plan(desired, live, targets=parsed, target_info=target_info)
+    result = engine.make_plan(planned, live, targets=parsed, target_info=target_info)
+    return scope.finish(result) if scope else result
 
 
 def warn_unmatched(targets: list[engine.Target], desired: DesiredState,
@@ -116,9 +126,13 @@ def validate(directory: Path, env_name: str | None) -> int:
 @click.option("--target", "targets", multiple=True, metavar="KIND[:KEY]",
               help="Only this kind (as the files name it: locations), or one "
                    "resource of it: locations:MAIN/STACKS (repeatable).")
+@click.option("--changed-since", "since", metavar="REF",
+              help="Read only what the files changed since this git ref can affect (a "
+                   "pull request's base branch); the plan lists what it did not read.")
 @_several_envs
 def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path | None,
-         fmt: str, detailed_exitcode: bool, targets: tuple[str, ...], all_envs: bool) -> int:
+         fmt: str, detailed_exitcode: bool, targets: tuple[str, ...], since: str | None,
+         all_envs: bool) -> int:
     """Show what apply would change. Read-only: sends nothing but GET.
 
     With several environments (--env a,b or --all-envs) each is planned concurrently, with
@@ -126,14 +140,20 @@ def plan(directory: Path, env_name: str | None, emulator: str | None, out: Path 
     """
     envs = _envs(directory, env_name, all_envs, emulator)
     if len(envs) > 1:
+        if since is not None:
+            raise UsageError("--changed-since plans one environment; name one with --env")
         return many.run(directory, envs, _make_plan, fmt=fmt, targets=targets, out=out,
                         detailed_exitcode=detailed_exitcode)
     env_name = envs[0] if envs else None
-    desired = load_config(directory, env_name)
+    scope: Scope | None = None
+    if since is None:
+        desired = load_config(directory, env_name)
+    else:
+        desired, scope = load_since(directory, since, env_name)
     post_apply = jobs.describe_post_apply(desired.settings.post_apply)
     with connect(desired.settings, env_name, emulator, read_only=True) as conn:
         result = _make_plan(conn, desired, targets=targets,
-                            info={"config": str(directory), "env": env_name})
+                            info={"config": str(directory), "env": env_name}, scope=scope)
     result = dataclasses.replace(result, post_apply=tuple(post_apply),
                                  settings=recorded.record(desired.settings, env_name))
     if fmt == "json":

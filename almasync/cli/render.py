@@ -80,8 +80,10 @@ def plan_text(plan: Plan, *, colour: bool = False, verb: str = "plan") -> str:
         lines.append("No changes to declared resources, but Alma holds "
                      f"{len(plan.unmanaged)} that no file declares (listed below).")
     else:
-        lines.append("No changes. The configuration matches Alma.")
+        lines.append(markdown.no_changes(plan))
     lines += ["", summary_line(plan)]
+    if (unread := markdown.not_read_note(plan)) is not None:
+        lines.append(unread)
     if plan.alma_only:
         lines.append(f"{len(plan.alma_only)} difference(s) in read-only configuration: only "
                      "Alma's UI can change them, so apply leaves them as they are.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,12 @@ def config_files(root: Path, *, top: Path | None = None) -> Iterator[Path]:
             yield path
 
 
-def load_config(root: Path, env: str | None = None) -> DesiredState:
+#: How a resource file is parsed: ``reader(path, name, root)`` (``read_yaml`` by default).
+Reader = Callable[[Path, str, Path], YamlDoc]
+
+
+def load_config(root: Path, env: str | None = None, *,
+                reader: Reader = read_yaml) -> DesiredState:
     """Read, validate and cross-check the tree; raises :class:`ConfigError` listing every
     problem found (syntax, schema, duplicates, cross-resource checks).
 
@@ -71,7 +76,7 @@ def load_config(root: Path, env: str | None = None) -> DesiredState:
     for path in config_files(root):
         files.append(str(path))
         try:
-            collector.add_file(read_yaml(path, str(path), root))
+            collector.add_file(reader(path, str(path), root))
         except YamlSyntaxError as exc:
             collector.problems.append(exc.problem)
     if settings is not None and (root / OVERLAYS).is_dir():
@@ -87,7 +92,7 @@ def load_config(root: Path, env: str | None = None) -> DesiredState:
         for path in config_files(overlay, top=root):
             files.append(str(path))
             try:
-                collector.add_file(read_yaml(path, str(path), root))
+                collector.add_file(reader(path, str(path), root))
             except YamlSyntaxError as exc:
                 collector.problems.append(exc.problem)
     if not files and not (settings and settings.prune):

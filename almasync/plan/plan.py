@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from almasync.errors import ConfigError
-from almasync.model import Key, Kind, format_key
+from almasync.model import Key, Kind, format_key, parse_key
 from almasync.plan.changes import ABSENT, Action, Change, FieldDiff
 
 FORMAT_VERSION = 2
@@ -32,6 +32,10 @@ class Plan:
     #: The settings in force when the plan was made (:mod:`almasync.plan.recorded`), so a
     #: saved plan applies the same way wherever it runs. Never a key.
     settings: Mapping[str, Any] = field(default_factory=dict)
+    #: ``plan --changed-since REF``: the ref, and the declarations left unread because they
+    #: are unchanged since it (:mod:`almasync.plan.incremental`).
+    changed_since: str | None = None
+    not_read: Mapping[Kind, tuple[Key, ...]] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -77,6 +81,12 @@ class Plan:
             "settings": dict(self.settings),
             "digest": self.digest,
         }
+        if self.changed_since is not None:
+            body["changed_since"] = {
+                "ref": self.changed_since,
+                "not_read": {kind.value: [format_key(key) for key in keys]
+                             for kind, keys in sorted(self.not_read.items(),
+                                                      key=lambda item: item[0].value)}}
         return {**body, "file_digest": file_digest(body)}
 
     @classmethod
@@ -95,10 +105,15 @@ class Plan:
             changes = changes_from(data["changes"])
             counts = {Kind(k): int(v) for k, v in data.get("live_counts", {}).items()}
             jobs = tuple(str(line) for line in data.get("post_apply", []))
-        except (KeyError, ValueError, TypeError) as exc:
+            since = data.get("changed_since")
+            not_read = {Kind(k): tuple(parse_key(key) for key in keys)
+                        for k, keys in (since or {}).get("not_read", {}).items()}
+            ref = str(since["ref"]) if since else None
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise ConfigError(f"plan file is damaged: {exc!r}") from exc
         plan = cls(changes, (), counts, dict(data.get("target", {})), jobs,
-                   settings=dict(data.get("settings") or {}))
+                   settings=dict(data.get("settings") or {}),
+                   changed_since=ref, not_read=not_read)
         if data.get("digest") != plan.digest:
             raise ConfigError(f"the plan file's digest ({data.get('digest') or 'none'}) does "
                               f"not match its changes ({plan.digest}): they were changed after "

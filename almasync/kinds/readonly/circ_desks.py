@@ -8,7 +8,7 @@ of the library's locations the desk serves, in Alma's order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -44,9 +44,13 @@ def desks_of(refs: References, library: str) -> list[Any]:
     return desks
 
 
-def desk_codes(refs: References) -> dict[str, frozenset[str]]:
-    """Library code -> the codes of its circulation desks (one paged list per library)."""
-    listed = refs.client.map(lambda lib: (lib, desks_of(refs, lib)), sorted(refs.libraries()))
+def desk_codes(refs: References,
+               libraries: Iterable[str] | None = None) -> dict[str, frozenset[str]]:
+    """Library code -> the codes of its circulation desks (one paged list per library), for
+    ``libraries`` (those of Alma's that are named; default: every library)."""
+    known = set(refs.libraries())
+    named = sorted(known if libraries is None else known & set(libraries))
+    listed = refs.client.map(lambda lib: (lib, desks_of(refs, lib)), named)
     return {lib: frozenset(str(d["code"]) for d in desks) for lib, desks in listed}
 
 

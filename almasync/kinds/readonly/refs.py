@@ -90,7 +90,10 @@ def desk_problems(resources: Mapping[Key, Resource], refs: References) -> list[P
               if key[0] in DESK_COLUMNS]
     if not tables:
         return []
-    libraries, desks = refs.libraries(), desk_codes(refs)
+    # Only the libraries the rows name are listed: a table naming one library costs one read.
+    named = {str(row.get(lib_column)) for _, resource, (lib_column, _) in tables
+             for row in resource.fields.get("rows") or [] if row.get(lib_column)}
+    libraries, desks = refs.libraries(), desk_codes(refs, named)
     problems = []
     for key, resource, (lib_column, desk_column) in tables:
         mark = resource.marks.get("rows", resource.mark)
@@ -141,12 +144,15 @@ def post_apply_problems(root: Path, settings: Settings, refs: References) -> lis
             for i, profile in missing]
 
 
-def reference_problems(desired: DesiredState, kinds: set[Kind],
-                       refs: References) -> list[Problem]:
+def reference_problems(desired: DesiredState, kinds: set[Kind], refs: References,
+                       settings: bool = True) -> list[Problem]:
     """Every problem above for a run that reads ``kinds`` (the kinds' own checks, such as
-    the libraries of locations and table scopes, are in their modules)."""
+    the libraries of locations and table scopes, are in their modules); ``settings`` false
+    leaves out those of ``almasync.yaml`` (``post_apply``)."""
     problems = desk_problems(desired.of(Kind.MAPPING_TABLE), refs) \
         if Kind.MAPPING_TABLE in kinds else []
+    if not settings:
+        return problems
     return problems + post_apply_problems(desired.root, desired.settings, refs)
 
 
