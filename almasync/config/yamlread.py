@@ -1,15 +1,13 @@
 """Read YAML keeping line and column of every key and value.
 
-With :mod:`almasync.config.yamlevents`, the only modules that import ruamel.yaml. It hands
-back plain Python data (dicts, lists, str, int, float, bool, None; dates become ISO
-strings) and the places of its keys and values, so later checks can point at
-``file:line:col``.
+With :mod:`almasync.config.yamlevents` (reading) and :mod:`almasync.config.yamlwrite`
+(writing), the only modules that import ruamel.yaml. It hands back plain Python data
+(dicts, lists, str, int, float, bool, None; dates become ISO strings) and the places of
+its keys and values, so later checks can point at ``file:line:col``.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +15,6 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.representer import SafeRepresenter
 
 from almasync.config.yamlevents import ConversionError, MarkNode, build, mark_at
 from almasync.config.yamllimits import MAX_BYTES, YamlLimitError, decode, watch
@@ -126,43 +123,3 @@ def _syntax_problem(exc: MarkedYAMLError, text: str, name: str) -> Problem:
         where = Mark(name, where.line, line.index("\t") + 1)
         message = "a tab character; YAML indents with spaces, never tabs"
     return Problem(where, f"YAML syntax error: {message}")
-
-
-#: Plain scalars that some YAML reader takes for something other than text: YAML 1.1
-#: booleans (yes/no/on/off/y/n), null, numbers with leading zeros, underscores, octal or hex,
-#: sexagesimal times (10:00 is 600 in YAML 1.1), dates, infinities, merge and value keys.
-_NOT_TEXT = re.compile(r"""
-    (?: y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE
-      | on|On|ON|off|Off|OFF|~|null|Null|NULL|=|<<
-      | [-+]?\.?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-      | [-+]?0[box][0-9a-fA-F_]+
-      | [-+]?[0-9][0-9_]*(?::[0-9]+)+(?:\.[0-9_]*)?
-      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
-      | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt\s].*)?
-    )""", re.VERBOSE)
-
-
-class _QuotingRepresenter(SafeRepresenter):
-    """Quotes every string that another YAML reader could take for a number, a boolean,
-    a date or null, so an exported file means the same to every tool."""
-
-    def represent_str(self, data: str) -> Any:
-        if _NOT_TEXT.fullmatch(data):
-            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
-        return super().represent_str(data)
-
-
-_QuotingRepresenter.add_representer(str, _QuotingRepresenter.represent_str)
-
-
-def dump_yaml(data: Any) -> str:
-    """Render plain data as block-style YAML (used by ``export``)."""
-    yaml = YAML(typ="safe", pure=False)
-    yaml.Representer = _QuotingRepresenter
-    yaml.default_flow_style = False
-    yaml.width = 100
-    yaml.allow_unicode = True
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    return stream.getvalue()

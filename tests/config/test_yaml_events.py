@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 
 from almasync.cli import cli
 from almasync.config.yamlread import YamlSyntaxError, read_yaml
+from almasync.config.yamlwrite import _ruamel_dump
 from almasync.emulator import Emulator, generate_large
 from tests.config.node_reader import read_nodes
 from tests.config.test_fuzz import NOISE, TREES
@@ -136,6 +137,7 @@ def test_corner_cases_read_the_same(text: str, tmp_path: Path) -> None:
 
 
 def test_an_export_of_a_generated_institution_reads_the_same(tmp_path: Path) -> None:
+    """... and is the text ruamel's safe dumper writes for what is read."""
     seed = generate_large(libraries=3, locations_per_library=5, code_tables=6,
                           mapping_tables=2, mapping_rows=300, letters=5, license_terms=5,
                           reminders=10, sets=5)
@@ -149,6 +151,9 @@ def test_an_export_of_a_generated_institution_reads_the_same(tmp_path: Path) -> 
     assert len(exported) >= 8
     for path in exported:
         _same(path.read_bytes(), tmp_path)
+        body = path.read_text(encoding="utf-8").partition("\n")[2]
+        if path.name != "almasync.yaml":
+            assert body == _ruamel_dump(read_yaml(path, path.name).data)
 
 
 def _dump(data: Any, flow: bool | None) -> str:
