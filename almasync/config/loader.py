@@ -221,8 +221,9 @@ class _Collector:
         for (kind, key), pending in self.pending.items():
             handler = HANDLERS[kind]
             doc, item = pending.doc, pending.item
-            raw, problems = interpolate(item.raw, doc, item.path, item.label,
-                                        skip=_secret_fields(kind))
+            raw, problems = (interpolate(item.raw, doc, item.path, item.label,
+                                         skip=_secret_fields(kind))
+                             if doc.variables else (item.raw, []))
             self.problems.extend(problems)
             if problems:
                 continue

@@ -111,6 +111,8 @@ class _Scalars:
         self.cache: dict[str, Any] = {}
         self.tagged: dict[tuple[str, str], Any] = {}
         self.constructor: Any = None
+        #: Whether some text holds ``${`` (a variable to replace, or its escape).
+        self.variables = False
 
     def value(self, event: Any) -> Any:
         text: str = event.value
@@ -133,8 +135,9 @@ class _Scalars:
         tag = str(tag)
         return self.text(text) if tag == STR else self.construct(tag, text)
 
-    @staticmethod
-    def text(text: str) -> str:
+    def text(self, text: str) -> str:
+        if "${" in text:
+            self.variables = True
         if _SURROGATE.search(text):
             # "\ud83d\ude00" (JSON's escape of one character outside the BMP) is two
             # code points to YAML: join each pair, as a JSON reader would.
@@ -180,8 +183,9 @@ def _copy(value: Any) -> Any:
 _AWAITING_KEY = object()
 
 
-def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None]:
-    """The first document of ``events`` as plain data, and the places of its entries.
+def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None, bool]:
+    """The first document of ``events`` as plain data, the places of its entries, and
+    whether some text of it holds ``${``.
 
     Raises ruamel's ``ComposerError`` for an undefined alias or a second document, and
     :class:`ConversionError` for a duplicate key or a key that is not a plain value, each
@@ -300,4 +304,4 @@ def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None]:
         raise composer_error
     if conversion_error is not None:
         raise ConversionError(conversion_error)
-    return root, root_marks
+    return root, root_marks, scalars.variables

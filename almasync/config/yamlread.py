@@ -37,6 +37,8 @@ class YamlDoc:
     root: Path | None = None
     marks: MarkNode | None = None
     grafts: dict[NodePath, tuple[YamlDoc, NodePath]] = field(default_factory=dict)
+    #: Whether the text holds ``${`` anywhere (no ``${VAR}`` to replace otherwise).
+    variables: bool = True
 
     def mark(self, path: Sequence[str | int], *, value: bool = False) -> Mark:
         """The mark of ``path``, or of its nearest ancestor that has one."""
@@ -58,7 +60,8 @@ class YamlDoc:
         """This document with the places under ``path`` taken from ``other_path`` of
         ``other``."""
         return YamlDoc(self.name, self.data, self.root, self.marks,
-                       {**self.grafts, path: (other, other_path)})
+                       {**self.grafts, path: (other, other_path)},
+                       self.variables or other.variables)
 
 
 class YamlSyntaxError(Exception):
@@ -88,13 +91,13 @@ def read_yaml(path: Path, name: str, root: Path | None = None) -> YamlDoc:
     try:
         text = decode(data, name)
         del data
-        value, marks = _build(text, name)
+        value, marks, variables = _build(text, name)
     except (YamlLimitError, ConversionError) as exc:
         raise YamlSyntaxError(exc.problem) from None
-    return YamlDoc(name, value, root, marks)
+    return YamlDoc(name, value, root, marks, variables=variables)
 
 
-def _build(text: str, name: str) -> tuple[Any, MarkNode | None]:
+def _build(text: str, name: str) -> tuple[Any, MarkNode | None, bool]:
     """Data and places of ``text``: the C parser first, ruamel's YAML 1.2 parser when the C
     parser refuses the text."""
     for pure in (False, True):

@@ -195,7 +195,7 @@ class TableHandler(KindHandler):
         if not isinstance(rows, list):
             return
         columns = self.key_columns(raw)
-        first: dict[str, Mark] = {}
+        first: dict[str, int] = {}
         for index, row in enumerate(rows):
             if not isinstance(row, dict):
                 continue
@@ -203,11 +203,12 @@ class TableHandler(KindHandler):
             yield from self.row_problems(raw, row, at, doc, label)
             if not all(isinstance(row.get(c), str) for c in columns):
                 continue  # the model (or row_problems) reports the missing or odd key
-            mark, key = doc.mark(at), row_key(row, columns)
+            key = row_key(row, columns)
             if key in first:
-                yield Problem(mark, f"{label}.rows.{index}: row {key} is declared twice in "
-                              f"this table (first at line {first[key].line})")
-            first.setdefault(key, mark)
+                line = doc.mark((*where, ROWS, first[key])).line
+                yield Problem(doc.mark(at), f"{label}.rows.{index}: row {key} is declared "
+                              f"twice in this table (first at line {line})")
+            first.setdefault(key, index)
         yield from self.table_problems(raw, where, doc, label)
 
     def fields_of(self, model: FieldsModel) -> dict[str, Any]:
