@@ -6,7 +6,8 @@ rate limit off, no latency. Each almasync command runs as its own process too, s
 time and peak resident memory are its own (``os.wait4``), start-up and imports included.
 Prints, each beside its bound and the ratio figure / bound:
 
-- ``export`` of the whole institution: CPU seconds, peak RSS;
+- ``export`` of the whole institution: CPU seconds (beside the plan's bound, for scale;
+  not required), peak RSS;
 - ``plan`` of that export: CPU seconds, peak RSS (the plan must be empty);
 - loading the exported tree (read, validate, cross-check; in this process): CPU seconds;
 - diffing one 10,000-row mapping table, 100 rows changed (the differ alone): CPU seconds.
@@ -108,11 +109,11 @@ def diff_seconds(rows: int = 10_000, changed: int = 100) -> tuple[float, int]:
     return elapsed, len(changes[0].diffs) if changes else 0
 
 
-def line(name: str, figure: float, bound: float, unit: str, scale: float = 1.0) -> bool:
+def line(name: str, figure: float, bound: float, unit: str) -> bool:
     shown = (figure / 2**20, bound / 2**20) if unit == "MiB" else (figure, bound)
     ratio = figure / bound
     verdict = "ok" if ratio <= 1 else "OVER BOUND"
-    print(f"{name:34} {shown[0]:8.2f} {unit:3}  bound {shown[1]:6.1f} {unit:3}  "
+    print(f"{name:40} {shown[0]:8.2f} {unit:3}  bound {shown[1]:6.1f} {unit:3}  "
           f"ratio {ratio:5.2f}  {verdict}")
     return ratio <= 1
 
@@ -146,7 +147,8 @@ def main() -> int:
         print(f"exported {size / 2**20:.1f} MiB of YAML in {len(files)} files; "
               f"plan of the export: {changes} changes (must be 0)")
         ok &= changes == 0
-        ok &= line("export CPU (no bound; for scale)", export_cpu, PLAN_CPU_BOUND, "s")
+        # Issue 11 bounds the plan's CPU, not the export's: shown against the same bound.
+        line("export CPU (plan's bound, not required)", export_cpu, PLAN_CPU_BOUND, "s")
         ok &= line("export peak RSS", export_rss, RSS_BOUND, "MiB")
         ok &= line("plan CPU", plan_cpu, PLAN_CPU_BOUND, "s")
         ok &= line("plan peak RSS", plan_rss, RSS_BOUND, "MiB")

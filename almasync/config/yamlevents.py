@@ -136,9 +136,9 @@ class _Scalars:
         return self.text(text) if tag == STR else self.construct(tag, text)
 
     def text(self, text: str) -> str:
-        if "${" in text:
+        if "$" in text and "${" in text:
             self.variables = True
-        if _SURROGATE.search(text):
+        if not text.isascii() and _SURROGATE.search(text):
             # "\ud83d\ude00" (JSON's escape of one character outside the BMP) is two
             # code points to YAML: join each pair, as a JSON reader would.
             try:
@@ -181,6 +181,7 @@ def _copy(value: Any) -> Any:
 
 
 _AWAITING_KEY = object()
+_MISSING = object()
 
 
 def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None, bool]:
@@ -192,6 +193,7 @@ def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None, bool]
     only once every event has been read (a parse or limit error comes first).
     """
     scalars = _Scalars()
+    cached = scalars.cache.get
     anchors: dict[str, tuple[Any, int, MarkNode | None]] = {}
     # Per open collection: [container, marks, pending key, key place, anchor, own place]
     stack: list[list[Any]] = []
@@ -250,10 +252,28 @@ def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None, bool]
                 if event.anchor is not None:
                     anchors[event.anchor] = (None, 0, None)
                 continue
-            value = scalars.value(event)
-            place = _place(event)
+            value = (cached(event.value, _MISSING) if event.ctag is None
+                     and event.implicit[0] else _MISSING)
+            if value is _MISSING:
+                value = scalars.value(event)
+            mark = event.start_mark
+            place = mark.line << 32 | mark.column
             if event.anchor is not None:
                 anchors[event.anchor] = (value, place, None)
+            if stack:  # the common cases of attach(), inline
+                frame = stack[-1]
+                node = frame[1]
+                if frame[2] is not _AWAITING_KEY:  # a mapping's value
+                    keys = node.keys
+                    keys.append(frame[2])
+                    node.places.append(frame[3])
+                    node.places.append(place)
+                    frame[0][frame[2]] = value
+                    frame[2] = _AWAITING_KEY
+                    continue
+                if node.keys is not None and value not in frame[0]:  # a new key
+                    frame[2], frame[3] = value, place
+                    continue
             attach(value, place, None, True)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if not building:
