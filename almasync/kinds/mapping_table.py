@@ -25,6 +25,8 @@ from almasync.model import Fields, Kind
 _COLUMN = re.compile(r"^column([0-9]+)$")
 DEFAULT_KEY = ("column0",)
 ColumnName = Annotated[str, Field(pattern=_COLUMN.pattern)]
+#: Field names of Alma's rows -> whether each is a column (read once per name).
+_IS_COLUMN: dict[str, bool] = {}
 #: Column names of rows already found to be columns only.
 _COLUMN_NAMES: set[tuple[str, ...]] = set()
 
@@ -107,7 +109,12 @@ class MappingTableHandler(TableHandler):
     def normalise_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, value in row.items():
-            if _COLUMN.match(name):
+            column = _IS_COLUMN.get(name)
+            if column is None:
+                column = bool(_COLUMN.match(name))
+                if len(_IS_COLUMN) < 1024:
+                    _IS_COLUMN[name] = column
+            if column:
                 plain = unwrap(value)
                 out[name] = "" if plain is None else str(plain)
         if "enabled" in row:
