@@ -156,9 +156,9 @@ class _Scalars:
         try:
             value = self.constructor.construct_object(ScalarNode(tag, text, None, None),
                                                       deep=True)
-        except (ValueError, YAMLError):
-            # e.g. 2026-13-01 looks like a date but is none: keep the text, so the field's
-            # own check reports it beside every other problem of the file.
+        except (ValueError, LookupError, TypeError, YAMLError):
+            # e.g. 2026-13-01 looks like a date but is none, !!int '' is no number: keep the
+            # text, so the field's own check reports it beside every other problem.
             value = text
         finally:
             self.constructor.constructed_objects.clear()
@@ -184,9 +184,14 @@ _AWAITING_KEY = object()
 _MISSING = object()
 
 
-def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None, bool]:
+def build(events: Iterable[Any], name: str, *,
+          reused_anchors: bool = True) -> tuple[Any, MarkNode | None, bool]:
     """The first document of ``events`` as plain data, the places of its entries, and
     whether some text of it holds ``${``.
+
+    Without ``reused_anchors`` an anchor defined twice raises ``ComposerError`` at once,
+    as ruamel's C composer does (the caller then reads the text with the pure parser,
+    whose composer lets the second definition win, and whose marks may differ slightly).
 
     Raises ruamel's ``ComposerError`` for an undefined alias or a second document, and
     :class:`ConversionError` for a duplicate key or a key that is not a plain value, each
@@ -194,7 +199,9 @@ def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None, bool]
     """
     scalars = _Scalars()
     cached = scalars.cache.get
-    anchors: dict[str, tuple[Any, int, MarkNode | None]] = {}
+    # anchor -> (value, place, marks), or the frame of a collection still open
+    anchors: dict[str, Any] = {}
+    frame: list[Any] = []
     # Per open collection: [container, marks, pending key, key place, anchor, own place]
     stack: list[list[Any]] = []
     root: Any = None
@@ -247,6 +254,10 @@ def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None, bool]
 
     for event in events:
         kind = type(event)
+        if (kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent) \
+                and event.anchor is not None and not reused_anchors and event.anchor in anchors:
+            raise ComposerError("found duplicate anchor; first occurrence", None,
+                                "second occurrence", event.start_mark)
         if kind is ScalarEvent:
             if not building:
                 if event.anchor is not None:
@@ -276,29 +287,38 @@ def build(events: Iterable[Any], name: str) -> tuple[Any, MarkNode | None, bool]
                     continue
             attach(value, place, None, True)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
-            if not building:
-                stack.append([None, None, None, None, event.anchor, 0])
-                continue
             mapping = kind is MappingStartEvent
-            if stack and stack[-1][2] is _AWAITING_KEY and stack[-1][1].keys is not None:
+            if not building:
+                frame = [None, None, None, None, event.anchor, 0]
+            elif stack and stack[-1][2] is _AWAITING_KEY and stack[-1][1].keys is not None:
                 fail(Problem(mark_at(name, _place(event)), "YAML error: a mapping key must "
                              "be a plain value"))
-                stack.append([None, None, None, None, event.anchor, 0])
-                continue
-            stack.append([{} if mapping else [], MarkNode(mapping), _AWAITING_KEY, 0,
-                          event.anchor, _place(event)])
+                frame = [None, None, None, None, event.anchor, 0]
+            else:
+                frame = [{} if mapping else [], MarkNode(mapping), _AWAITING_KEY, 0,
+                         event.anchor, _place(event)]
+            stack.append(frame)
+            if event.anchor is not None:
+                # Defined from its start, as ruamel's composers do: an inner node with the
+                # same anchor replaces it, an alias inside it is refused (see AliasEvent).
+                anchors[event.anchor] = frame
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            container, node, _, _, anchor, place = stack.pop()
-            if node is None:  # not built
-                if anchor is not None:
-                    anchors[anchor] = (None, 0, None)
-                continue
-            if anchor is not None:
-                anchors[anchor] = (container, place, node)
-            if building:
+            frame = stack.pop()
+            container, node, _, _, anchor, place = frame
+            if anchor is not None and anchors.get(anchor) is frame:
+                anchors[anchor] = (container, place, node) if node is not None \
+                    else (None, 0, None)
+            if building and node is not None:
                 attach(container, place, node, False)
         elif kind is AliasEvent:
-            if event.anchor not in anchors:
+            entry = anchors.get(event.anchor)
+            if (building and type(entry) is list and stack and stack[-1][1].keys is not None
+                    and stack[-1][2] is _AWAITING_KEY):
+                # A collection as a key of itself: refused as any collection key is.
+                fail(Problem(mark_at(name, entry[5]), "YAML error: a mapping key must be a "
+                             "plain value"))
+                continue
+            if type(entry) is not tuple:  # unknown, or still open
                 if composer_error is None and documents == 1:
                     composer_error = ComposerError(
                         None, None, f"found undefined alias {event.anchor!r}",

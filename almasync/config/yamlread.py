@@ -103,7 +103,7 @@ def _build(text: str, name: str) -> tuple[Any, MarkNode | None, bool]:
     for pure in (False, True):
         yaml = YAML(typ="safe", pure=pure)
         try:
-            return build(watch(yaml.parse(text), name), name)
+            return build(watch(yaml.parse(text), name), name, reused_anchors=pure)
         except MarkedYAMLError as exc:
             if not pure:
                 continue
@@ -111,6 +111,8 @@ def _build(text: str, name: str) -> tuple[Any, MarkNode | None, bool]:
         except YAMLError as exc:
             if not pure:
                 continue
+            raise YamlSyntaxError(Problem(Mark(name, 1, 1), f"YAML error: {exc}")) from None
+        except AssertionError as exc:  # ruamel's own check of a %YAML 1.3 directive
             raise YamlSyntaxError(Problem(Mark(name, 1, 1), f"YAML error: {exc}")) from None
     raise AssertionError("unreachable")  # pragma: no cover
 

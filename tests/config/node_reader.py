@@ -1,5 +1,6 @@
 """A second YAML reader for comparison: ruamel composes the node tree, then each node is
-converted. It is how almasync read YAML before it built data from parser events; the
+converted. It is how almasync read YAML before it built data from parser events (bar two
+crashes: a failed tagged value such as ``!!int ''`` and an alias to a failed value); the
 equivalence tests hold the event reader to the same data, places and errors."""
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ class _Converter:
                                           "be a plain value"))
         try:
             value = self.constructor.construct_object(node, deep=True)
-        except (ValueError, YAMLError):
+        except (ValueError, LookupError, TypeError, YAMLError):
+            # ruamel leaves a failed node marked as under construction, and would hand
+            # None to the next alias of it: forget it, so every alias reads the text.
+            self.constructor.recursive_objects.pop(node, None)
             return str(node.value)
         if isinstance(value, dt.datetime | dt.date):
             return value.isoformat()

@@ -51,6 +51,8 @@ CORNERS = [
     "a:\n\t- b\n", "a: [1, 2\n", "a: b: c\n", "- a\nb: c\n",
     "a: {[x]: 1}\n", "- ? [x]\n  : 1\n", "a: *\n", "!!set {a, b}\n", "- !!omap [a: 1]\n",
     "a: 0b101\nb: +12\nc: -0\nd: 1__0\ne: 0.\nf: .5e+3\ng: +.INF\nh: -.Inf\ni: 0o\n",
+    "&k =: 1\n*k : 2\n", "&k\n*k : 2\n", "a: &x 1\nb: &x \n\nc: *x\n<<: ",
+    "- &a [&a x]\n- *a",
 ]
 
 
@@ -61,6 +63,21 @@ def test_an_alias_inside_its_own_anchor_is_refused_at_its_place(tmp_path: Path) 
     with pytest.raises(YamlSyntaxError) as caught:
         read_yaml(path, "doc.yaml")
     assert str(caught.value) == "doc.yaml:1:11: YAML syntax error: found undefined alias 'r'"
+
+
+def test_a_tagged_value_that_is_no_such_value_stays_text(tmp_path: Path) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_text("a: !!int ''\nb: !!bool ''\nc: !!float x\nd: !!timestamp 2026-13-01\n")
+    assert read_yaml(path, "doc.yaml").data == {"a": "", "b": "", "c": "x",
+                                                "d": "2026-13-01"}
+
+
+def test_an_unknown_yaml_version_is_a_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_text("%YAML 1.3\n---\na: 1\n")
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(path, "doc.yaml")
+    assert str(caught.value).startswith("doc.yaml:1:1: YAML error: version minor part")
 
 
 def _typed(value: Any) -> Any:
