@@ -180,6 +180,11 @@ def _copy(value: Any) -> Any:
     return value
 
 
+def _duplicate(event: Any) -> ComposerError:
+    return ComposerError("found duplicate anchor; first occurrence", None,
+                         "second occurrence", event.start_mark)
+
+
 _AWAITING_KEY = object()
 _MISSING = object()
 
@@ -254,14 +259,13 @@ def build(events: Iterable[Any], name: str, *,
 
     for event in events:
         kind = type(event)
-        if (kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent) \
-                and event.anchor is not None and not reused_anchors and event.anchor in anchors:
-            raise ComposerError("found duplicate anchor; first occurrence", None,
-                                "second occurrence", event.start_mark)
         if kind is ScalarEvent:
+            anchor = event.anchor
+            if anchor is not None and not reused_anchors and anchor in anchors:
+                raise _duplicate(event)
             if not building:
-                if event.anchor is not None:
-                    anchors[event.anchor] = (None, 0, None)
+                if anchor is not None:
+                    anchors[anchor] = (None, 0, None)
                 continue
             value = (cached(event.value, _MISSING) if event.ctag is None
                      and event.implicit[0] else _MISSING)
@@ -269,8 +273,8 @@ def build(events: Iterable[Any], name: str, *,
                 value = scalars.value(event)
             mark = event.start_mark
             place = mark.line << 32 | mark.column
-            if event.anchor is not None:
-                anchors[event.anchor] = (value, place, None)
+            if anchor is not None:
+                anchors[anchor] = (value, place, None)
             if stack:  # the common cases of attach(), inline
                 frame = stack[-1]
                 node = frame[1]
@@ -287,6 +291,8 @@ def build(events: Iterable[Any], name: str, *,
                     continue
             attach(value, place, None, True)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.anchor is not None and not reused_anchors and event.anchor in anchors:
+                raise _duplicate(event)
             mapping = kind is MappingStartEvent
             if not building:
                 frame = [None, None, None, None, event.anchor, 0]
