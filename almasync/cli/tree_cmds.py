@@ -16,7 +16,7 @@ from almasync.cli.terminal import note
 from almasync.config.loader import DesiredState, load_settings
 from almasync.config.schema import SCHEMAS, modeline
 from almasync.config.settings import SETTINGS_FILE, Settings
-from almasync.config.yamlread import dump_yaml
+from almasync.config.yamlwrite import dump_yaml
 from almasync.errors import ExitCode, UsageError
 from almasync.kinds import BY_CONFIG_KEY, HANDLERS, ORDER
 from almasync.model import Resource

@@ -226,8 +226,9 @@ class _Collector:
         for (kind, key), pending in self.pending.items():
             handler = HANDLERS[kind]
             doc, item = pending.doc, pending.item
-            raw, problems = interpolate(item.raw, doc, item.path, item.label,
-                                        skip=_secret_fields(kind))
+            raw, problems = (interpolate(item.raw, doc, item.path, item.label,
+                                         skip=_secret_fields(kind))
+                             if doc.variables else (item.raw, []))
             self.problems.extend(problems)
             if problems:
                 continue
@@ -243,21 +244,11 @@ def _overlay(common: _Pending, doc: YamlDoc, item: Declared) -> _Pending:
     """The common declaration with the overlay's fields in place of its own; each field
     keeps the marks of the file it came from."""
     raw = {**common.item.raw, **item.raw}
-    merged = YamlDoc(common.doc.name, None, common.doc.root,
-                     dict(common.doc.key_marks), dict(common.doc.value_marks))
-    base, over = common.item.path, item.path
+    merged = common.doc
     for name in item.raw:
-        mine = (*base, name)
-        for marks in (merged.key_marks, merged.value_marks):
-            for path in [p for p in marks if p[:len(mine)] == mine]:
-                del marks[path]
-        for source, target in ((doc.key_marks, merged.key_marks),
-                               (doc.value_marks, merged.value_marks)):
-            prefix = (*over, name)
-            for path, mark in source.items():
-                if path[:len(prefix)] == prefix:
-                    target[(*mine, *path[len(prefix):])] = mark
-    return _Pending(merged, Declared(common.item.key, raw, base, common.item.label), True)
+        merged = merged.grafted((*common.item.path, name), doc, (*item.path, name))
+    return _Pending(merged, Declared(common.item.key, raw, common.item.path,
+                                     common.item.label), True)
 
 
 def _secret_fields(kind: Kind) -> frozenset[str]:

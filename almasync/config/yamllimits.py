@@ -81,7 +81,11 @@ def watch(events: Iterable[Any], name: str) -> Iterator[Any]:
     open_nodes: list[tuple[str | None, int]] = []
     for event in events:
         kind = type(event).__name__
-        if kind in ("MappingStartEvent", "SequenceStartEvent"):
+        if kind == "ScalarEvent":
+            values += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
             depth += 1
             if depth > MAX_DEPTH:
                 raise _stop(name, event, f"nested more than {MAX_DEPTH} levels deep")
@@ -92,10 +96,6 @@ def watch(events: Iterable[Any], name: str) -> Iterator[Any]:
             anchor, start = open_nodes.pop()
             if anchor is not None:
                 sizes[anchor] = values - start
-        elif kind == "ScalarEvent":
-            values += 1
-            if event.anchor is not None:
-                sizes[event.anchor] = 1
         elif kind == "AliasEvent":
             aliases += 1
             if aliases > MAX_ALIASES:

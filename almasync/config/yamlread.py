@@ -1,15 +1,13 @@
 """Read YAML keeping line and column of every key and value.
 
-The only module that imports ruamel.yaml. It hands back plain Python data (dicts, lists,
-str, int, float, bool, None; dates become ISO strings) and an index of positions keyed by
-the path of each node, so later checks can point at ``file:line:col``.
+With :mod:`almasync.config.yamlevents` (reading) and :mod:`almasync.config.yamlwrite`
+(writing), the only modules that import ruamel.yaml. It hands back plain Python data
+(dicts, lists, str, int, float, bool, None; dates become ISO strings) and the places of
+its keys and values, so later checks can point at ``file:line:col``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,37 +15,53 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.representer import SafeRepresenter
 
+from almasync.config.yamlevents import ConversionError, MarkNode, build, mark_at
 from almasync.config.yamllimits import MAX_BYTES, YamlLimitError, decode, watch
 from almasync.errors import Mark, Problem
 
 NodePath = tuple[str | int, ...]
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
 class YamlDoc:
-    """One parsed file: plain data plus the marks of its keys and values."""
+    """One parsed file: plain data plus the places of its keys and values.
+
+    ``marks`` is the tree of places beside ``data`` (see
+    :class:`~almasync.config.yamlevents.MarkNode`); ``grafts`` name subtrees whose places
+    are in another document (an environment overlay's fields over the common file's).
+    """
 
     name: str
     data: Any
     root: Path | None = None
-    key_marks: dict[NodePath, Mark] = field(default_factory=dict)
-    value_marks: dict[NodePath, Mark] = field(default_factory=dict)
+    marks: MarkNode | None = None
+    grafts: dict[NodePath, tuple[YamlDoc, NodePath]] = field(default_factory=dict)
+    #: Whether the text holds ``${`` anywhere (no ``${VAR}`` to replace otherwise).
+    variables: bool = True
 
     def mark(self, path: Sequence[str | int], *, value: bool = False) -> Mark:
         """The mark of ``path``, or of its nearest ancestor that has one."""
-        marks = self.value_marks if value else self.key_marks
-        probe = tuple(path)
-        while probe:
-            if probe in marks:
-                return marks[probe]
-            if value and probe in self.key_marks:
-                return self.key_marks[probe]
-            probe = probe[:-1]
-        return Mark(self.name, 1, 1)
+        for prefix, (other, at) in self.grafts.items():
+            if tuple(path[:len(prefix)]) == prefix and len(path) >= len(prefix):
+                return other.mark((*at, *path[len(prefix):]), value=value)
+        node, place = self.marks, -1
+        for part in path:
+            if node is None:
+                break
+            entry = node.find(part)
+            if entry < 0:
+                break
+            place = node.place(entry, value)
+            node = node.kids.get(entry)
+        return mark_at(self.name, place) if place >= 0 else Mark(self.name, 1, 1)
+
+    def grafted(self, path: NodePath, other: YamlDoc, other_path: NodePath) -> YamlDoc:
+        """This document with the places under ``path`` taken from ``other_path`` of
+        ``other``."""
+        return YamlDoc(self.name, self.data, self.root, self.marks,
+                       {**self.grafts, path: (other, other_path)},
+                       self.variables or other.variables)
 
 
 class YamlSyntaxError(Exception):
@@ -56,17 +70,14 @@ class YamlSyntaxError(Exception):
         super().__init__(str(problem))
 
 
-
-
 def read_yaml(path: Path, name: str, root: Path | None = None) -> YamlDoc:
     """Parse ``path``; a syntax error raises :class:`YamlSyntaxError` with its position.
 
-    Bytes and events pass the limits of :mod:`almasync.config.yamllimits` first (size,
-    encoding, NUL bytes, nesting, aliases). The document is then composed into nodes by
-    ruamel's C parser when it is installed (the round-trip loader is an order of magnitude
-    slower on big tables); where that YAML 1.1 scanner refuses valid YAML 1.2, such as a
-    URL inside a flow mapping, ruamel's own parser reads it. Nodes are converted here,
-    recording the mark of every key and value on the way.
+    Bytes and events pass the limits of :mod:`almasync.config.yamllimits` (size, encoding,
+    NUL bytes, nesting, aliases). The events come from ruamel's C parser when it is
+    installed; where that YAML 1.1 scanner refuses valid YAML 1.2, such as a URL inside a
+    flow mapping, ruamel's own parser reads it. :func:`almasync.config.yamlevents.build`
+    turns the events into plain data and the place of every key and value.
     """
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -78,24 +89,21 @@ def read_yaml(path: Path, name: str, root: Path | None = None) -> YamlDoc:
     except YamlLimitError as exc:
         raise YamlSyntaxError(exc.problem) from None
     try:
-        yaml, node = _compose(decode(data, name), name)
-    except YamlLimitError as exc:
+        text = decode(data, name)
+        del data
+        value, marks, variables = _build(text, name)
+    except (YamlLimitError, ConversionError) as exc:
         raise YamlSyntaxError(exc.problem) from None
-    doc = YamlDoc(name, None, root)
-    if node is not None:
-        doc.data = _Converter(doc, yaml.constructor).convert(node, ())
-    return doc
+    return YamlDoc(name, value, root, marks, variables=variables)
 
 
-def _compose(text: str, name: str) -> tuple[YAML, Node | None]:
-    """The root node of ``text``: the C parser first, ruamel's YAML 1.2 parser when the C
+def _build(text: str, name: str) -> tuple[Any, MarkNode | None, bool]:
+    """Data and places of ``text``: the C parser first, ruamel's YAML 1.2 parser when the C
     parser refuses the text."""
     for pure in (False, True):
         yaml = YAML(typ="safe", pure=pure)
         try:
-            for _ in watch(yaml.parse(text), name):
-                pass
-            return yaml, yaml.compose(text)
+            return build(watch(yaml.parse(text), name), name, reused_anchors=pure)
         except MarkedYAMLError as exc:
             if not pure:
                 continue
@@ -103,6 +111,8 @@ def _compose(text: str, name: str) -> tuple[YAML, Node | None]:
         except YAMLError as exc:
             if not pure:
                 continue
+            raise YamlSyntaxError(Problem(Mark(name, 1, 1), f"YAML error: {exc}")) from None
+        except AssertionError as exc:  # ruamel's own check of a %YAML 1.3 directive
             raise YamlSyntaxError(Problem(Mark(name, 1, 1), f"YAML error: {exc}")) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -118,102 +128,3 @@ def _syntax_problem(exc: MarkedYAMLError, text: str, name: str) -> Problem:
         where = Mark(name, where.line, line.index("\t") + 1)
         message = "a tab character; YAML indents with spaces, never tabs"
     return Problem(where, f"YAML syntax error: {message}")
-
-
-class _Converter:
-    """Nodes -> plain data, filling the document's marks. Scalars are typed by their
-    resolved YAML tag (so an unquoted ``2026-12-01`` is a date, returned as ISO text)."""
-
-    def __init__(self, doc: YamlDoc, constructor: Any) -> None:
-        self.doc = doc
-        self.constructor = constructor
-
-    def mark(self, node: Node) -> Mark:
-        return Mark(self.doc.name, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def convert(self, node: Node, path: NodePath) -> Any:
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
-            items = []
-            for index, item in enumerate(node.value):
-                child = (*path, index)
-                self.doc.key_marks[child] = self.doc.value_marks[child] = self.mark(item)
-                items.append(self.convert(item, child))
-            return items
-        return self._scalar(node)
-
-    def _mapping(self, node: MappingNode, path: NodePath) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = self._scalar(key_node)
-            child = (*path, key)
-            if key in out:
-                first = self.doc.key_marks[child]
-                raise YamlSyntaxError(Problem(self.mark(key_node), "YAML syntax error: found "
-                                              f"duplicate key {key!r} (first at {first})"))
-            self.doc.key_marks[child] = self.mark(key_node)
-            self.doc.value_marks[child] = self.mark(value_node)
-            out[key] = self.convert(value_node, child)
-        return out
-
-    def _scalar(self, node: Node) -> Any:
-        if not isinstance(node, ScalarNode):
-            raise YamlSyntaxError(Problem(self.mark(node), "YAML error: a mapping key must "
-                                          "be a plain value"))
-        try:
-            value = self.constructor.construct_object(node, deep=True)
-        except (ValueError, YAMLError):
-            # e.g. 2026-13-01 looks like a date but is none: keep the text, so the field's
-            # own check reports it beside every other problem of the file.
-            return str(node.value)
-        if isinstance(value, dt.datetime | dt.date):
-            return value.isoformat()
-        if isinstance(value, str) and _SURROGATE.search(value):
-            # "\ud83d\ude00" (JSON's escape of one character outside the BMP) is two
-            # code points to YAML: join each pair, as a JSON reader would.
-            try:
-                return value.encode("utf-16", "surrogatepass").decode("utf-16")
-            except UnicodeDecodeError:
-                return value  # a lone surrogate: the field's check reports it
-        return value
-
-
-#: Plain scalars that some YAML reader takes for something other than text: YAML 1.1
-#: booleans (yes/no/on/off/y/n), null, numbers with leading zeros, underscores, octal or hex,
-#: sexagesimal times (10:00 is 600 in YAML 1.1), dates, infinities, merge and value keys.
-_NOT_TEXT = re.compile(r"""
-    (?: y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE
-      | on|On|ON|off|Off|OFF|~|null|Null|NULL|=|<<
-      | [-+]?\.?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-      | [-+]?0[box][0-9a-fA-F_]+
-      | [-+]?[0-9][0-9_]*(?::[0-9]+)+(?:\.[0-9_]*)?
-      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
-      | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt\s].*)?
-    )""", re.VERBOSE)
-
-
-class _QuotingRepresenter(SafeRepresenter):
-    """Quotes every string that another YAML reader could take for a number, a boolean,
-    a date or null, so an exported file means the same to every tool."""
-
-    def represent_str(self, data: str) -> Any:
-        if _NOT_TEXT.fullmatch(data):
-            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
-        return super().represent_str(data)
-
-
-_QuotingRepresenter.add_representer(str, _QuotingRepresenter.represent_str)
-
-
-def dump_yaml(data: Any) -> str:
-    """Render plain data as block-style YAML (used by ``export``)."""
-    yaml = YAML(typ="safe", pure=False)
-    yaml.Representer = _QuotingRepresenter
-    yaml.default_flow_style = False
-    yaml.width = 100
-    yaml.allow_unicode = True
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    return stream.getvalue()

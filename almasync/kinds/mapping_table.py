@@ -25,6 +25,10 @@ from almasync.model import Fields, Kind
 _COLUMN = re.compile(r"^column([0-9]+)$")
 DEFAULT_KEY = ("column0",)
 ColumnName = Annotated[str, Field(pattern=_COLUMN.pattern)]
+#: Field names of Alma's rows -> whether each is a column (read once per name).
+_IS_COLUMN: dict[str, bool] = {}
+#: Column names of rows already found to be columns only.
+_COLUMN_NAMES: set[tuple[str, ...]] = set()
 
 
 class MappingRow(FieldsModel):
@@ -39,7 +43,12 @@ class MappingRow(FieldsModel):
 
     @model_validator(mode="after")
     def _columns_only(self) -> MappingRow:
-        unknown = [name for name in self.__pydantic_extra__ if not _COLUMN.match(name)]
+        names = tuple(self.__pydantic_extra__)
+        if names in _COLUMN_NAMES:
+            return self
+        unknown = [name for name in names if not _COLUMN.match(name)]
+        if not unknown and len(_COLUMN_NAMES) < 64:
+            _COLUMN_NAMES.add(names)  # a table's rows mostly have the same columns
         if unknown:
             raise ValueError(f"unknown field {unknown[0]!r}; a row has column0, column1, ... "
                              "and enabled")
@@ -100,7 +109,12 @@ class MappingTableHandler(TableHandler):
     def normalise_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, value in row.items():
-            if _COLUMN.match(name):
+            column = _IS_COLUMN.get(name)
+            if column is None:
+                column = bool(_COLUMN.match(name))
+                if len(_IS_COLUMN) < 1024:
+                    _IS_COLUMN[name] = column
+            if column:
                 plain = unwrap(value)
                 out[name] = "" if plain is None else str(plain)
         if "enabled" in row:

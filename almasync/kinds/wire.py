@@ -14,10 +14,13 @@ from typing import Any
 
 OUTPUT_ONLY = frozenset({"link", "desc"})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def unwrap(value: Any) -> Any:
     """``{"value": X, ...}`` -> X; anything else unchanged."""
+    if type(value) in _PLAIN:  # most values (checked first: Mapping's check is slow)
+        return value
     if isinstance(value, Mapping) and "value" in value:
         return value["value"]
     return value

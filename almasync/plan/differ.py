@@ -29,6 +29,8 @@ def field_diffs(desired: Fields, live: Fields) -> tuple[FieldDiff, ...]:
     """Field-level differences between two normalised mappings, sorted by path. A field
     whose value is a list of plain values (a set's members) differs as one value: the
     renderers show it as counts and the ids added and removed."""
+    if _same(desired, live):
+        return ()  # most resources of a plan are unchanged: DeepDiff only for the others
     out: list[FieldDiff] = []
     desired, live = dict(desired), dict(live)
     for name in [n for n in desired if _plain_list(desired[n]) and _plain_list(live.get(n))]:
@@ -50,6 +52,22 @@ def field_diffs(desired: Fields, live: Fields) -> tuple[FieldDiff, ...]:
     for path, value in diff.get("iterable_item_removed", {}).items():
         out.append(FieldDiff(_readable(path), value, ABSENT))
     return tuple(sorted(out, key=lambda d: d.path))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal with equal types throughout (``1``, ``1.0`` and ``True`` differ, as they do
+    to DeepDiff)."""
+    if type(a) is not type(b):
+        return isinstance(a, Mapping) and isinstance(b, Mapping) and _same_mapping(a, b)
+    if isinstance(a, dict):
+        return _same_mapping(a, b)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _same_mapping(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> bool:
+    return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())
 
 
 def _plain_list(value: Any) -> bool:

@@ -13,7 +13,8 @@ from ruamel.yaml import YAML
 
 from almasync.cli import cli
 from almasync.config.yamllimits import MAX_ALIASES, MAX_BYTES, MAX_DEPTH
-from almasync.config.yamlread import YamlSyntaxError, dump_yaml, read_yaml
+from almasync.config.yamlread import YamlSyntaxError, read_yaml
+from almasync.config.yamlwrite import dump_yaml
 from almasync.errors import ExitCode
 from tests.conftest import EXAMPLES, Almasync
 

@@ -92,6 +92,16 @@ def test_literal_dollar_brace_and_overlay_typing(config: Any,
     assert loc.fields["external_name"] == "${not} floor 2"
 
 
+def test_a_variable_spelt_with_a_yaml_escape_is_still_replaced(
+        config: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The file's text never holds "${", its value does.
+    monkeypatch.setenv("WHERE", "floor 2")
+    root = config({"locations.yaml": COMMON.replace("external_name: Stacks",
+                                                    'external_name: "\\x24{WHERE}"')})
+    loc = load_config(root).of(Kind.LOCATION)[("MAIN", "STACKS")]
+    assert loc.fields["external_name"] == "floor 2"
+
+
 def test_apply_restores_the_sandbox_overlay_after_a_refresh(
         tree: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch,
         almasync: Almasync) -> None:

@@ -14,7 +14,7 @@ from almasync import engine
 from almasync.alma.client import AlmaClient
 from almasync.config.loader import DesiredState
 from almasync.config.settings import Settings
-from almasync.config.yamlread import dump_yaml
+from almasync.config.yamlwrite import dump_yaml
 from almasync.emulator import Emulator
 from almasync.emulator.seed import builtin_seed
 from almasync.errors import ExitCode

@@ -36,6 +36,14 @@ def test_field_diffs_name_each_changed_added_and_removed_field() -> None:
     assert field_diffs({"a": 1}, {"a": "1"}) == (FieldDiff("a", "1", 1),)
 
 
+def test_field_diffs_of_equal_values_of_other_types_still_differ() -> None:
+    # Equal to Python (1 == 1.0 == True) is not the same value in Alma's JSON.
+    assert field_diffs({"a": True}, {"a": 1}) == (FieldDiff("a", 1, True),)
+    nested = {"rows": {"A": {"n": [1, {"b": None}], "c": "x"}}}
+    assert field_diffs(nested, {"rows": {"A": {"c": "x", "n": [1, {"b": None}]}}}) == ()
+    assert field_diffs({"a": float("nan")}, {"a": float("nan")}) != ()
+
+
 def test_fingerprint_is_stable_and_sensitive() -> None:
     assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
     assert fingerprint({"a": 1}) != fingerprint({"a": 2})
