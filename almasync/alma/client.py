@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -50,6 +51,18 @@ DEFAULT_TIMEOUT = 30.0
 TIMEOUT_ENV = "ALMASYNC_TIMEOUT"
 #: Connecting never waits longer than this, whatever the timeout.
 CONNECT_TIMEOUT = 10.0
+#: The fewest calls in flight at once, and the answer time (s) the pool is sized for.
+MIN_WORKERS = 4
+ALMA_LATENCY = 0.25
+
+
+def workers_for(rate: float | None) -> int:
+    """Calls kept in flight at once: enough to reach ``rate`` when each call waits about
+    a quarter of a second for Alma (rate x latency, Little's law), at least
+    :data:`MIN_WORKERS`. The rate limiter, not the pool, keeps the pace."""
+    if rate is None:
+        return MIN_WORKERS
+    return max(MIN_WORKERS, math.ceil(rate * ALMA_LATENCY))
 
 
 class _NotStarted(Exception):
@@ -104,7 +117,7 @@ class AlmaClient:
         rate_limit: float | None = DEFAULT_RATE,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        workers: int = 4,
+        workers: int | None = None,
         notice: Callable[[str], None] | None = None,
     ) -> None:
         if not api_key:
@@ -115,7 +128,7 @@ class AlmaClient:
         self.timeout = (timeout if isinstance(timeout, tuple)
                         else (min(timeout, CONNECT_TIMEOUT), timeout))
         self.retry = retry or RetryPolicy.from_env()
-        self.workers = max(1, workers)
+        self.workers = max(1, workers if workers is not None else workers_for(rate_limit))
         # One adaptive rate per gateway and key, shared by every client of the run: it
         # slows down on each 429 PER_SECOND_THRESHOLD and climbs back to the ceiling.
         self.bucket = limiter_for(self.base_url, api_key, rate_limit)
