@@ -16,7 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from almasync.config.schema import modeline
-from almasync.config.yamlread import dump_yaml
+from almasync.config.yamlwrite import dump_yaml
 
 #: Share of each sort of change; location updates take whatever the others leave.
 MIX = {
