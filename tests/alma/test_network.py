@@ -238,3 +238,23 @@ def test_the_first_failure_of_a_map_starts_nothing_more(emulator: Emulator) -> N
         client.map(read, range(10))
     assert sorted(started) == [0, 1]
     assert client.map(lambda i: i * 2, range(5)) == [0, 2, 4, 6, 8]
+
+
+def test_the_proxy_of_the_environment_is_used(emulator: Emulator,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment's proxy settings, read once per client, still hold: a proxy that
+    answers nothing makes Alma unreachable, and NO_PROXY lets the call go direct."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = closed.getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{dead}")
+    with _client(emulator.base_url, emulator.api_key) as client, \
+            pytest.raises(AlmaUnavailable):
+        client.get("/conf/libraries")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    with _client(emulator.base_url, emulator.api_key) as client:
+        assert client.get("/conf/libraries")["library"]
