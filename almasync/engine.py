@@ -151,13 +151,16 @@ def read_touched(client: AlmaClient, plan: Plan) -> dict[Kind, Mapping[Key, Fiel
     by_kind: dict[Kind, list[Change]] = {}
     for change in plan.changes:
         by_kind.setdefault(change.kind, []).append(change)
-    live: dict[Kind, Mapping[Key, Fields]] = {}
-    for kind, changes in sorted(by_kind.items(), key=lambda item: rank(item[0])):
+
+    def read(item: tuple[Kind, list[Change]]) -> tuple[Kind, Mapping[Key, Fields]]:
+        kind, changes = item
         handler = HANDLERS[kind]
         every_field = frozenset(handler.model.model_fields)
         wanted = {c.key: every_field | frozenset(c.after or {}) for c in changes}
-        live[kind] = handler.read_live(client, LiveQuery(wanted), refs)
-    return live
+        return kind, handler.read_live(client, LiveQuery(wanted), refs)
+
+    # Kinds side by side, as a plan reads them; the client's one rate limit holds for all.
+    return dict(client.map(read, sorted(by_kind.items(), key=lambda item: rank(item[0]))))
 
 
 def find_stale(plan: Plan, touched: Mapping[Kind, Mapping[Key, Fields]]) -> list[str]:

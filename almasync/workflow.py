@@ -447,7 +447,9 @@ class _Writer:
         if not applied:
             return report
         try:
-            confirmed = {id(r.change) for r in applied if self.client.confirms(r.writes)}
+            # One read per write, side by side through the client's one rate limit.
+            holds = self.client.map(lambda r: self.client.confirms(r.writes), applied)
+            confirmed = {id(r.change) for r, ok in zip(applied, holds, strict=True) if ok}
             written = [r.change for r in applied if id(r.change) not in confirmed]
             touched = engine.read_touched(self.client, Plan(tuple(written))) if written \
                 else {}
