@@ -75,12 +75,27 @@ def write_durably(path: Path, text: str) -> None:
         os.close(folder)
 
 
+#: The parts of a journal fixed when it starts (see :meth:`Journal.text`).
+FIXED = ("plan", "resources")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _slot(name: str) -> str:
+    """A string no journal holds (JSON text never contains a raw NUL), standing for the
+    serialised ``name`` while the rest is serialised."""
+    return f"\0{name}\0"
+
+
 class Journal:
     """One apply's journal file; every state change is on disk before the call returns."""
 
     def __init__(self, path: Path, body: dict[str, Any]) -> None:
         self.path = path
         self.body = body
+        self._fixed: dict[str, str] = {}
 
     # -- writing --------------------------------------------------------------------------
 
@@ -118,8 +133,19 @@ class Journal:
         self.write(self.text())
 
     def text(self) -> str:
-        """The file as it stands in memory (marks made by :meth:`record` included)."""
-        return json.dumps(self.body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        """The file as it stands in memory (marks made by :meth:`record` included).
+
+        The plan and the saved resources never change once the journal is started, and
+        are most of its size: they are serialised once and spliced into each flush, which
+        otherwise would cost the whole journal's serialisation per mark."""
+        if not self._fixed:
+            self._fixed = {name: _dumps(self.body[name]).replace("\n", "\n  ")
+                           for name in FIXED if name in self.body}
+        shell = {**self.body, **{name: _slot(name) for name in self._fixed}}
+        text = _dumps(shell)
+        for name, value in self._fixed.items():
+            text = text.replace(json.dumps(_slot(name)), value, 1)
+        return text + "\n"
 
     def write(self, text: str) -> None:
         """Put ``text`` (from :meth:`text`) on disk durably."""
