@@ -26,37 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from emulator_process import emulator_process, remaining
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_emulator(latency: float, rate: float, source: Path) -> tuple[subprocess.Popen[str],
-                                                                        str, str]:
-    """``almasync emulator`` in its own process; its base URL and read/write key."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "almasync", "emulator", "--seed", "demo", "--port", "0",
-         "--latency", str(latency), "--rate-limit", str(rate)],
-        env={**os.environ, "PYTHONPATH": str(source)}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert process.stdout is not None
-    url = key = ""
-    for line in process.stdout:
-        if line.startswith("base URL: "):
-            url = line.split(": ", 1)[1].strip()
-        elif line.startswith("read/write key: "):
-            key = line.split(": ", 1)[1].strip()
-        if url and key:
-            return process, url, key
-    sys.exit("the emulator did not start")
-
-
-def remaining(url: str, key: str) -> int:
-    """Calls left today, as the emulator says (this call itself is counted)."""
-    answer = requests.get(f"{url}/almaws/v1/conf/general",
-                          headers={"Authorization": f"apikey {key}",
-                                   "Accept": "application/json"}, timeout=30)
-    return int(answer.headers["X-Exl-Api-Remaining"])
 
 
 def locations(count: int, suffix: str) -> str:
@@ -87,23 +61,20 @@ def main() -> int:
     parser.add_argument("--ceiling", type=float, default=None, help="almasync's own rate")
     parser.add_argument("--source", type=Path, default=ROOT, help="almasync checkout to run")
     args = parser.parse_args()
-    emulator, url, key = start_emulator(args.latency, args.rate, args.source)
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            root = Path(folder) / "config"
-            root.mkdir()
-            for label, suffix in (("create", ""), ("update", " renamed")):
-                (root / "locations.yaml").write_text(locations(args.changes, suffix))
-                before = remaining(url, key)
-                wall = apply(root, url, key, args.source, args.ceiling)
-                calls = before - remaining(url, key) - 1
-                bound = calls / args.rate
-                print(f"apply, {args.changes} location {label}s: {calls} calls in {wall:.1f} s;"
-                      f" bound {bound:.1f} s at {args.rate:g}/s; wall / bound "
-                      f"{wall / bound:.2f}")
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=30)
+    with (emulator_process("demo", latency=args.latency, rate_limit=args.rate,
+                           env={**os.environ, "PYTHONPATH": str(args.source)}) as (url, key),
+          tempfile.TemporaryDirectory() as folder):
+        root = Path(folder) / "config"
+        root.mkdir()
+        for label, suffix in (("create", ""), ("update", " renamed")):
+            (root / "locations.yaml").write_text(locations(args.changes, suffix))
+            before = remaining(url, key)
+            wall = apply(root, url, key, args.source, args.ceiling)
+            calls = before - remaining(url, key) - 1
+            bound = calls / args.rate
+            print(f"apply, {args.changes} location {label}s: {calls} calls in {wall:.1f} s;"
+                  f" bound {bound:.1f} s at {args.rate:g}/s; wall / bound "
+                  f"{wall / bound:.2f}")
     return 0
 
 

@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from emulator_process import emulator_process
 
 from almasync.cli import cli
 
@@ -45,35 +46,6 @@ def _timed(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     return elapsed, result.exit_code
 
 
-@contextmanager
-def _emulator(n: int, latency: float, own_code: bool) -> Iterator[str]:
-    """An emulator in its own process; yields its base URL. ``own_code``: an institution
-    code of its own (apply refuses two environments that reach one institution)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "almasync", "emulator", "--seed", "demo", "--port", str(port),
-         "--api-key", f"key-{n}", "--latency", str(latency), "--rate-limit", "25",
-         *(["--institution-code", f"01INST{n}_INST"] if own_code else [])],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    sys.exit(f"emulator {n} did not start")
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--institutions", type=int, default=10)
@@ -82,7 +54,12 @@ def main() -> int:
                         help="time apply (first institution, then the others together)")
     args = parser.parse_args()
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        urls = [stack.enter_context(_emulator(n, args.latency, args.apply))
+        # apply refuses two environments that reach one institution: with --apply each
+        # emulator serves the demo under an institution code of its own
+        urls = [stack.enter_context(emulator_process(
+                    "demo", api_key=f"key-{n}", latency=args.latency, rate_limit=25,
+                    institution_code=f"01INST{n}_INST" if args.apply else None,
+                    name=f"emulator {n}")).url
                 for n in range(args.institutions)]
         root = Path(tmp) / "config"
         shutil.copytree(EXAMPLES, root)

@@ -22,17 +22,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from emulator_process import emulator_process
+from large_seed import large_seed
+
 from almasync.config.loader import load_config
-from almasync.emulator import generate_large
 from almasync.kinds import HANDLERS
 from almasync.model import Kind, Resource
 from almasync.plan.differ import diff_kind
@@ -42,32 +43,6 @@ PLAN_CPU_BOUND = 4.0  # seconds
 LOAD_BOUND = 2.0  # seconds, loading the exported tree
 DIFF_BOUND = 0.1  # seconds, one 10,000-row mapping table
 API_KEY = "bench-key"
-
-
-@contextmanager
-def emulator(seed_file: Path) -> Iterator[str]:
-    """The emulator in its own process, serving ``seed_file``; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "almasync", "emulator", "--seed", str(seed_file),
-         "--port", str(port), "--api-key", API_KEY, "--rate-limit", "0", "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    sys.exit("the emulator did not start")
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def almasync(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -123,20 +98,14 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of the default sizes (the bounds do not scale)")
     scale = parser.parse_args().scale
-
-    def n(value: int) -> int:
-        return max(1, int(value * scale))
-
-    seed = generate_large(libraries=n(30), code_tables=n(150), mapping_tables=n(40),
-                          letters=n(200), license_terms=n(100), reminders=n(500),
-                          sets=n(100))
+    seed = large_seed(scale)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         seed_file = Path(tmp) / "seed.json"
         seed_file.write_text(json.dumps(seed))
         del seed
         out = Path(tmp) / "exported"
-        with emulator(seed_file) as url:
+        with emulator_process(seed_file, api_key=API_KEY, rate_limit=0, quiet=True) as (url, _):
             env = {"ALMA_API_URL": url, "ALMA_API_KEY": API_KEY, "ALMASYNC_RATE_LIMIT": "0"}
             export_cpu, export_rss, _ = almasync(["-q", "export", "--out", str(out)], env)
             plan_cpu, plan_rss, plan = almasync(["-q", "plan", str(out), "--format", "json"],

@@ -27,40 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from emulator_process import emulator_process, remaining
 
 from almasync.emulator.generate import generate_large
 
 BOUND = 10  # calls of the incremental plan of a one-table change, at most (exclusive)
-
-
-def start_emulator(seed: Path, latency: float, rate: float) -> tuple[subprocess.Popen[str],
-                                                                       str, str]:
-    """The emulator in its own process; its base URL and read/write key."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "almasync", "emulator", "--port", "0", "--seed", str(seed),
-         "--latency", str(latency), "--rate-limit", str(rate), "--daily-budget", "10000000"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert child.stdout is not None
-    url = key = ""
-    for line in child.stdout:
-        if line.startswith("export ALMA_API_URL="):
-            url = line.split("=", 1)[1].strip()
-        elif line.startswith("export ALMA_API_KEY="):
-            key = line.split("=", 1)[1].strip()
-            break
-    if not url or not key:
-        child.kill()
-        sys.exit("the emulator did not start")
-    return child, url, key
-
-
-def remaining(url: str, key: str) -> int:
-    """The day's remaining calls, as Alma reports them (this read is one of them)."""
-    answer = requests.get(f"{url}/almaws/v1/conf/general", timeout=30,
-                          headers={"Authorization": f"apikey {key}",
-                                   "Accept": "application/json"})
-    return int(answer.headers["X-Exl-Api-Remaining"])
 
 
 def cpu_of_children() -> float:
@@ -113,8 +86,8 @@ def main() -> int:
         root = Path(tmp)
         seed = root / "large.json"
         seed.write_text(json.dumps(generate_large()), encoding="utf-8")
-        child, url, key = start_emulator(seed, options.latency, options.rate_limit)
-        try:
+        with emulator_process(seed, latency=options.latency, rate_limit=options.rate_limit,
+                              daily_budget=10_000_000) as (url, key):
             env = {**os.environ, "ALMA_API_URL": url, "ALMA_API_KEY": key,
                    "ALMASYNC_RATE_LIMIT": str(options.rate_limit)}
             repo = root / "repo"
@@ -130,9 +103,6 @@ def main() -> int:
                                                 ["--changed-since", "HEAD"])):
                 results[name] = run(["plan", str(config), "--format", "json", *extra],
                                     env, url, key, repo)
-        finally:
-            child.terminate()
-            child.wait(timeout=30)
     print(f"large institution, {options.latency * 1000:.0f} ms latency, threshold "
           f"{options.rate_limit:g}/s; export: {c_export} calls in {t_export:.1f} s; "
           f"edited code table {table}")

@@ -36,16 +36,14 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from emulator_process import emulator_process, stats
 from rate_changes import declare
 
 from almasync.emulator import DEFAULT_API_KEY, generate_large
@@ -89,37 +87,6 @@ def scaled_seed(scale: float) -> dict[str, Any]:
 
     return generate_large(libraries=n(30), code_tables=max(3, n(150)), mapping_tables=n(40),
                           letters=n(200), license_terms=n(100), reminders=n(500), sets=n(100))
-
-
-@contextmanager
-def emulator(seed_file: Path, threshold: float, latency: float) -> Iterator[str]:
-    """``almasync emulator`` in its own process; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "almasync", "emulator", "--seed", str(seed_file),
-         "--port", "0", "--latency", str(latency), "--rate-limit", str(threshold),
-         "--daily-budget", str(10**9)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert process.stdout is not None
-        url = ""
-        for line in process.stdout:
-            if line.startswith("base URL: "):
-                url = line.removeprefix("base URL: ").strip()
-                break
-        if not url:
-            raise SystemExit(f"the emulator did not start (exit {process.wait()})")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-def stats(url: str) -> dict[str, int]:
-    with urllib.request.urlopen(url + "/__emulator/stats", timeout=30) as answer:
-        data: dict[str, int] = json.load(answer)
-    return data
 
 
 def almasync(args: list[str], env: dict[str, str], log: Path,
@@ -179,7 +146,8 @@ def one_threshold(threshold: float, ceiling: float, args: argparse.Namespace, se
         env["ALMASYNC_RATE_LIMIT"] = f"{ceiling:g}"
     tree, plan_file = work / "config", work / "plan.json"
     runs: list[Run] = []
-    with emulator(seed_file, threshold, args.latency) as url:
+    with emulator_process(seed_file, latency=args.latency, rate_limit=threshold,
+                          daily_budget=10**9) as (url, _):
         env["ALMA_API_URL"] = url
         commands = {"export": ["export", "--out", str(tree)],
                     "plan": ["plan", str(tree), "--out", str(plan_file)],

@@ -23,8 +23,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from large_seed import large_seed
+
 from almasync.cli import cli
-from almasync.emulator import Emulator, generate_large
+from almasync.emulator import Emulator
 
 BOUNDS = {"export": 120.0, "plan": 120.0}  # seconds, for the full-size institution
 
@@ -45,13 +49,7 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of the default sizes (bounds scale with it)")
     scale = parser.parse_args().scale
-
-    def n(value: int) -> int:
-        return max(1, int(value * scale))
-
-    seed = generate_large(libraries=n(30), code_tables=n(150), mapping_tables=n(40),
-                          letters=n(200), license_terms=n(100), reminders=n(500),
-                          sets=n(100))
+    seed = large_seed(scale)
     runner = CliRunner()
     failed = False
     with Emulator(seed=seed, rate_limit=None) as emu, tempfile.TemporaryDirectory() as tmp:
