@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,16 @@ def emulator() -> Iterator[Emulator]:
     """A fresh demo institution on an ephemeral loopback port, no rate limit."""
     with Emulator(seed="demo", rate_limit=None, job_step_seconds=0.05) as emu:
         yield emu
+
+
+@contextmanager
+def running(*emulators: Emulator) -> Iterator[list[Emulator]]:
+    """Start each emulator, and stop every one started, whatever happens."""
+    with ExitStack() as stack:
+        for emu in emulators:
+            emu.start()
+            stack.callback(emu.stop)
+        yield list(emulators)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from almasync.cli import cli
 from almasync.emulator import Emulator
+from tests.conftest import running
 
 LOCATIONS = """\
 locations:
@@ -27,14 +28,9 @@ locations:
 
 @pytest.fixture
 def three() -> Iterator[list[Emulator]]:
-    emus = [Emulator(seed="demo", rate_limit=None, api_key=f"key-{n}") for n in range(3)]
-    for emu in emus:
-        emu.start()
-    try:
+    with running(*(Emulator(seed="demo", rate_limit=None, api_key=f"key-{n}")
+                   for n in range(3))) as emus:
         yield emus
-    finally:
-        for emu in emus:
-            emu.stop()
 
 
 def _tree(config: Any, emus: list[Emulator], *, overlay: str = "") -> Path:

@@ -22,6 +22,7 @@ from almasync.emulator import Emulator
 from almasync.errors import ExitCode
 from tests.apply.test_interrupt import WORKERS
 from tests.cli.test_exit_codes import _run_on_tty
+from tests.conftest import running
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["alpha", "beta"]
@@ -40,15 +41,10 @@ DOZEN = "locations:\n  MAIN:\n" + "".join(
 
 @pytest.fixture
 def two() -> Iterator[list[Emulator]]:
-    emus = [Emulator(seed="demo", rate_limit=None, api_key=f"key-{name}",
-                     institution_code=f"01{name.upper()}_INST") for name in NAMES]
-    for emu in emus:
-        emu.start()
-    try:
+    with running(*(Emulator(seed="demo", rate_limit=None, api_key=f"key-{name}",
+                            institution_code=f"01{name.upper()}_INST")
+                   for name in NAMES)) as emus:
         yield emus
-    finally:
-        for emu in emus:
-            emu.stop()
 
 
 def _tree(config: Any, emus: list[Emulator], files: str = CHANGES, safety: str = "",
