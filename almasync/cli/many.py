@@ -119,7 +119,7 @@ def _render(outcomes: list[consortium.Outcome[Plan]], fmt: str, drift: bool) -> 
 
 def _summary(outcome: consortium.Outcome[Plan], drift: bool) -> str:
     if outcome.value is None:
-        return f"{outcome.env} failed (exit {outcome.code})"
+        return f"{outcome.env}: failed (exit {outcome.code})"
     changes = len(outcome.value.changes) + len(outcome.value.alma_only)
     unmanaged = len(outcome.value.unmanaged) if drift else 0
     parts = [f"{changes} change(s)"] if changes else []

@@ -53,7 +53,7 @@ def not_read_note(plan: Plan) -> str | None:
     """``plan --changed-since``: which declared resources were not read, per kind."""
     if plan.changed_since is None:
         return None
-    counts = ", ".join(f"{plural(kind)}: {len(keys)}" for kind, keys in sorted(
+    counts = ", ".join(f"{kind.config_key}: {len(keys)}" for kind, keys in sorted(
         plan.not_read.items(), key=lambda item: item[0].value) if keys)
     return (f"Not read: the declarations unchanged since {plan.changed_since}"
             + (f" ({counts})" if counts else " (none)")

@@ -139,5 +139,5 @@ def test_the_timeout_holds_in_every_environment(config: Any, three: list[Emulato
                   env=_keys(three))
     three[1].latency = 0.0
     assert result.exit_code == 4, result.output
-    assert "beta failed (exit 4)" in result.stdout
+    assert "beta: failed (exit 4)" in result.stdout
     assert "Reading 2 environments" not in result.stderr

@@ -82,7 +82,7 @@ def test_one_code_table_edit_plans_that_table_in_a_few_calls(almasync: Almasync,
     text = almasync("plan", str(config), "--changed-since", "HEAD")
     assert text.exit_code == 0, text.stderr
     assert "~ code_tables UserGroups" in text.stdout
-    assert re.search(r"Not read: the declarations unchanged since HEAD \(.*code tables: 3",
+    assert re.search(r"Not read: the declarations unchanged since HEAD \(.*code_tables: 3",
                      text.stdout)
     markdown = almasync("plan", str(config), "--changed-since", "HEAD", "--format", "markdown")
     assert "Not read: the declarations unchanged since HEAD" in markdown.stdout
