@@ -8,15 +8,12 @@ A read-only client refuses every call but GET before anything reaches the networ
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
-import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -26,6 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from almasync.alma import payload
 from almasync.alma.errors import alma_error
+from almasync.alma.gateway import API_PREFIX, check_base_url, run_each, workers_for
 from almasync.alma.memo import Memo, created_under
 from almasync.alma.ratelimit import limiter_for
 from almasync.alma.readback import Writes, Written, echoes
@@ -44,7 +42,6 @@ log = logging.getLogger("almasync.http")
 T = TypeVar("T")
 R = TypeVar("R")
 
-API_PREFIX = "/almaws/v1"
 DEFAULT_RATE = 25.0
 PAGE_SIZE = 100
 #: Seconds one call may wait for Alma's answer (``--timeout``, ``ALMASYNC_TIMEOUT``).
@@ -52,18 +49,6 @@ DEFAULT_TIMEOUT = 30.0
 TIMEOUT_ENV = "ALMASYNC_TIMEOUT"
 #: Connecting never waits longer than this, whatever the timeout.
 CONNECT_TIMEOUT = 10.0
-#: The fewest calls in flight at once, and the answer time (s) the pool is sized for.
-MIN_WORKERS = 4
-ALMA_LATENCY = 0.25
-
-
-def workers_for(rate: float | None) -> int:
-    """Calls kept in flight at once: enough to reach ``rate`` when each call waits about
-    a quarter of a second for Alma (rate x latency, Little's law), at least
-    :data:`MIN_WORKERS`. The rate limiter, not the pool, keeps the pace."""
-    if rate is None:
-        return MIN_WORKERS
-    return max(MIN_WORKERS, math.ceil(rate * ALMA_LATENCY))
 
 
 def _session_for(base_url: str) -> requests.Session:
@@ -79,36 +64,8 @@ def _session_for(base_url: str) -> requests.Session:
     return session
 
 
-class _NotStarted(Exception):
-    """An item of :meth:`AlmaClient.map` skipped because another one failed."""
-
-
 class WriteOutcomeUnknown(AlmaUnavailable):
     """A write may or may not have reached Alma (connection lost or timed out mid-call)."""
-
-
-def check_base_url(url: str) -> str:
-    """Validate a gateway URL; plain http is allowed only for loopback hosts."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"ALMA_API_URL {url!r} is not an http(s) URL, e.g. "
-                          "https://api-eu.hosted.exlibrisgroup.com")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigError(f"ALMA_API_URL {url!r} uses plain http; only https is allowed "
-                          "except for loopback addresses")
-    base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-    if base.endswith(API_PREFIX):
-        base = base[: -len(API_PREFIX)]
-    return base
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class AlmaClient:
@@ -289,32 +246,9 @@ class AlmaClient:
                 return entries
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """Run ``fn`` over ``items`` on the client's worker threads, keeping order."""
-        items = list(items)
-        if len(items) <= 1 or self.workers == 1:
-            return [fn(item) for item in items]
-        # The first failure ends the map: items not yet started are never started (a hung
-        # gateway would otherwise cost one timeout per queued item).
-        failed = threading.Event()
-
-        def run(item: T) -> R:
-            if failed.is_set():
-                raise _NotStarted
-            try:
-                return fn(item)
-            except BaseException:
-                failed.set()
-                raise
-
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="almasync-read") as pool:
-            futures = [pool.submit(run, item) for item in items]
-            wait(futures, return_when=FIRST_EXCEPTION)
-            if failed.is_set():
-                pool.shutdown(wait=True, cancel_futures=True)
-                errors = [f.exception() for f in futures if f.done() and not f.cancelled()]
-                raise next(e for e in errors if e is not None and
-                           not isinstance(e, _NotStarted))
-            return [f.result() for f in futures]
+        """Run ``fn`` over ``items`` on the client's worker threads, keeping order; the
+        first failure ends the map (see :func:`almasync.alma.gateway.run_each`)."""
+        return run_each(fn, items, self.workers)
 
     # -- the machinery -------------------------------------------------------------------
 
