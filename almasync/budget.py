@@ -63,11 +63,15 @@ def line(plan_calls: int, estimate: Estimate, rate: float | None,
     return text + "."
 
 
-def check(estimate: Estimate, max_calls: int | None, remaining: int | None, *,
-          spent: int = 0) -> None:
-    """Refuse an apply before anything is written: more calls in all than ``--max-calls``
-    (exit 5), or more calls still to make (the estimate less the ``spent`` ones) than the
-    daily quota Alma says is left (exit 4)."""
+def check_plan(plan: Plan, reads: int, max_calls: int | None, remaining: int | None, *,
+               spent: int) -> None:
+    """Refuse the apply of ``plan``, after ``reads`` calls of reading, before anything is
+    written: more calls in all than ``--max-calls`` (exit 5), or more calls still to make
+    (the estimate less the ``spent`` ones) than the daily quota Alma says is left (exit 4).
+    An empty plan writes nothing and is never refused."""
+    if plan.empty:
+        return
+    estimate = for_apply(plan, reads)
     if max_calls is not None and estimate.calls > max_calls:
         raise OverBudget(f"this apply would make about {estimate.calls} calls, more than "
                          f"--max-calls {max_calls}; nothing was written")
@@ -76,11 +80,3 @@ def check(estimate: Estimate, max_calls: int | None, remaining: int | None, *,
         raise QuotaTooLow(f"this apply would still make about {still} calls but Alma "
                           f"reports {remaining} left today (X-Exl-Api-Remaining); nothing "
                           "was written")
-
-
-def check_plan(plan: Plan, reads: int, max_calls: int | None, remaining: int | None, *,
-               spent: int) -> None:
-    """:func:`check` for the apply of ``plan`` after ``reads`` calls of reading; an empty
-    plan writes nothing and is never refused."""
-    if not plan.empty:
-        check(for_apply(plan, reads), max_calls, remaining, spent=spent)
