@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -29,7 +28,7 @@ import click
 from almasync import budget, consortium, engine, jobs, workflow
 from almasync.apply import Outcome as Done
 from almasync.cli import render
-from almasync.cli.applying import echo_ending, result_lines, write_access
+from almasync.cli.applying import echo_ending, person_says_yes, result_lines, write_access
 from almasync.cli.connect import connect
 from almasync.cli.jobs_cmds import echo_job_event, echo_post_apply_plan
 from almasync.cli.locking import holding
@@ -218,16 +217,11 @@ def _confirmed(asking: list[_Env], auto_approve: bool) -> bool:
         return False
     if auto_approve:
         return True
-    if not sys.stdin.isatty():
-        raise UsageError("refusing to apply without a terminal to confirm on; review the "
-                         "plans and pass --auto-approve")
     counts = ", ".join(f"{item.name}: {len(item.plan.changes) if item.plan else 0}"
                        for item in asking)
     total = sum(len(item.plan.changes) for item in asking if item.plan is not None)
-    answer = click.prompt(f"\nApply these {total} changes to {len(asking)} environment(s) "
-                          f"({counts})? Only 'yes' will be accepted", default="",
-                          show_default=False)
-    return str(answer).strip() == "yes"
+    return person_says_yes(f"Apply these {total} changes to {len(asking)} environment(s) "
+                           f"({counts})?", "apply", "plans")
 
 
 def _report(item: _Env, again: str) -> None:

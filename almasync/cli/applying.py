@@ -90,14 +90,22 @@ class ApplyRun:
     def _confirmed(self, plan: Plan, conn: Connection) -> bool:
         if self.auto_approve:
             return True
-        if not sys.stdin.isatty():
-            raise UsageError(f"refusing to {self.command} without a terminal to confirm on; "
-                             "review the plan and pass --auto-approve")
-        answer = click.prompt(f"\nApply these {len(plan.changes)} changes to {conn.label}? "
-                              "Only 'yes' will be accepted", default="", show_default=False)
+        answer = person_says_yes(f"Apply these {len(plan.changes)} changes to {conn.label}?",
+                                 self.command, "plan")
         # The answer may have taken minutes: what was read before it is read again.
         conn.client.forget()
-        return str(answer).strip() == "yes"
+        return answer
+
+
+def person_says_yes(question: str, command: str, what: str) -> bool:
+    """Ask ``question`` on the terminal; only "yes" confirms. Without a terminal there is
+    nobody to ask: a usage error (exit 64) pointing at --auto-approve."""
+    if not sys.stdin.isatty():
+        raise UsageError(f"refusing to {command} without a terminal to confirm on; review "
+                         f"the {what} and pass --auto-approve")
+    answer = click.prompt(f"\n{question} Only 'yes' will be accepted", default="",
+                          show_default=False)
+    return str(answer).strip() == "yes"
 
 
 def echo_ending(outcome: workflow.Outcome, command: str, again: str) -> None:
