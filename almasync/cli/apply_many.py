@@ -53,6 +53,8 @@ class _Env:
     shown: int = 0
     asking: bool = False
     approved: bool = False
+    #: The answer came from a person, who may have taken minutes.
+    asked_a_person: bool = False
     outcome: workflow.Outcome | None = None
     code: int = ExitCode.OK
     error: str | None = None
@@ -67,8 +69,9 @@ class _Env:
         self.decided.wait()
         return self.approved
 
-    def decide(self, approved: bool) -> None:
+    def decide(self, approved: bool, *, asked_a_person: bool = False) -> None:
         self.approved = approved
+        self.asked_a_person = asked_a_person
         self.decided.set()
 
     def unshown_notes(self) -> list[str]:
@@ -129,7 +132,7 @@ def run(directory: Path, envs: list[str], make_plan: PlanMaker, *, auto_approve:
         if approved:
             note("Applying to every confirmed environment concurrently...")
         for item in items:
-            item.decide(approved)
+            item.decide(approved, asked_a_person=not auto_approve)
         try:
             _wait(item.ended for item in items)
         except workflow.StoppedAtOnce:
@@ -179,7 +182,14 @@ def _apply_one(item: _Env, job: _Job) -> workflow.Outcome:
                               spent=conn.client.calls)
             options = workflow.Options(desired.settings, item.name, conn.environment_type,
                                        job.force, journal_dir=job.journals / item.name)
-            seams = workflow.Seams(confirm=item.ask, on_plan=_keep(item),
+            def confirm(proposed: Plan) -> bool:
+                approved = item.ask(proposed)
+                if approved and item.asked_a_person:
+                    # As for one environment: what was read before the answer is read again.
+                    conn.client.forget()
+                return approved
+
+            seams = workflow.Seams(confirm=confirm, on_plan=_keep(item),
                                    on_note=item.notes.append, on_job_event=echo_job_event,
                                    before_writing=(write_access,), stop=job.stop)
             return workflow.run(conn.client, plan, options, seams)

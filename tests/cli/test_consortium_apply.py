@@ -175,6 +175,29 @@ def test_on_a_terminal_every_plan_is_shown_and_confirmed_once(
         assert _external_name(emu) == "Stacks of the consortium"
 
 
+def test_what_changes_in_alma_while_a_person_reads_the_plans_is_kept(
+        config: Any, two: list[Emulator]) -> None:
+    """Someone adds a row to a code table the plans update while they wait for "yes": the
+    writes start from Alma as it is after the answer (the plans' reads may be minutes old),
+    so the whole-table PUT keeps that row."""
+    root = _tree(config, two, files="code_tables:\n  UserGroups:\n    rows:\n"
+                 "      - {code: STAFF, description: Library staff}\n")
+
+    def meanwhile() -> None:
+        for emu in two:
+            emu.store.code_tables["UserGroups"]["rows"].append(
+                {"code": "ALUMNI", "description": "Alumni", "default": False,
+                 "enabled": True})
+
+    code, output = _run_on_tty(["apply", str(root), "--all-envs"], "yes", _keys(two),
+                               meanwhile)
+    assert code == ExitCode.OK, output
+    for emu in two:
+        rows = {row["code"]: row for row in emu.store.code_tables["UserGroups"]["rows"]}
+        assert rows["STAFF"]["description"] == "Library staff"
+        assert rows["ALUMNI"]["description"] == "Alumni"
+
+
 def test_a_saved_plan_with_several_environments_is_a_usage_error(
         config: Any, two: list[Emulator], tmp_path: Path) -> None:
     root = _tree(config, two)

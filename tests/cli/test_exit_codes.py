@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from click.testing import CliRunner
@@ -132,8 +133,10 @@ def test_64_apply_without_a_terminal(almasync: Almasync, config: Any) -> None:
     assert almasync.writes() == []
 
 
-def _run_on_tty(args: list[str], answer: str, env: dict[str, str]) -> tuple[int, str]:
-    """Run the real console entry point on a pseudo-terminal and answer its prompt."""
+def _run_on_tty(args: list[str], answer: str, env: dict[str, str],
+                before_answer: Callable[[], object] | None = None) -> tuple[int, str]:
+    """Run the real console entry point on a pseudo-terminal and answer its prompt (after
+    ``before_answer()``: what happens while a person reads the plan)."""
     main, child = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "almasync", *args], stdin=child,
                             stdout=child, stderr=child, env={**os.environ, **env},
@@ -153,6 +156,8 @@ def _run_on_tty(args: list[str], answer: str, env: dict[str, str]) -> tuple[int,
                 break
             output += chunk
             if not answered and b"Only 'yes' will be accepted" in output:
+                if before_answer is not None:
+                    before_answer()
                 os.write(main, answer.encode() + b"\n")
                 answered = True
         elif proc.poll() is not None:
