@@ -207,19 +207,26 @@ def test_a_second_signal_stops_at_once(almasync: Almasync, config: Any) -> None:
     assert new_codes(emu) == before
 
 
-def test_sigterm_before_any_write_stops_with_nothing_written(almasync: Almasync,
-                                                             config: Any) -> None:
-    emu = almasync.emu
-    root = config({"l.yaml": DOZEN})
-    process = start_apply(emu, root)
+def signal_at_first_request(emu: Emulator, process: subprocess.Popen[str],
+                            signum: int = signal.SIGTERM) -> None:
+    """Send ``signum`` to ``process`` when its first request reaches ``emu`` (while it reads,
+    before anything is confirmed or written)."""
     sent = threading.Event()
 
     def hook(method: str, path: str) -> None:
         if not sent.is_set():
             sent.set()
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signum)
 
     emu.on_request = hook
+
+
+def test_sigterm_before_any_write_stops_with_nothing_written(almasync: Almasync,
+                                                             config: Any) -> None:
+    emu = almasync.emu
+    root = config({"l.yaml": DOZEN})
+    process = start_apply(emu, root)
+    signal_at_first_request(emu, process)
     out, err = process.communicate(timeout=120)
     emu.on_request = None
     assert process.returncode == ExitCode.INTERRUPTED, out + err

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import shutil
 import signal
 import threading
 from collections.abc import Iterable
@@ -23,9 +22,8 @@ from almasync.emulator import Emulator
 from almasync.emulator.gateway import RecordedRequest
 from almasync.errors import ExitCode
 from tests.apply.test_interrupt import WORKERS
-from tests.apply.test_kill import REMINDERS
+from tests.apply.test_kill import tree
 from tests.apply.test_workflow import client_for, plan_of
-from tests.conftest import EXAMPLES
 
 EIGHT = "locations:\n  MAIN:\n" + "".join(
     f"    NEW{i}: {{name: New {i}, type: OPEN}}\n" for i in range(8))
@@ -178,12 +176,7 @@ def test_each_wave_settles_before_the_next_kind_starts(emulator: Emulator,
                                                        tmp_path: Path) -> None:
     """Deletes, code tables, locations, license terms, reminders: every write of one kind
     and direction is answered before the first write of the next arrives."""
-    root = tmp_path / "config"
-    root.mkdir()
-    for name in ("code_tables.yaml", "locations.yaml", "license_terms.yaml"):
-        shutil.copy(EXAMPLES / name, root / name)
-    (root / "reminders.yaml").write_text(REMINDERS)
-    (root / "almasync.yaml").write_text("prune:\n  locations: [LAW]\n")
+    root = tree(tmp_path)
     emulator.latency = 0.02
     outcome, results, _ = run(emulator, root, tmp_path, force=True)
     assert outcome.exit_code == ExitCode.OK, results

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from almasync.cli import cli
 from almasync.emulator import Emulator
 from almasync.errors import ExitCode
-from tests.apply.test_interrupt import WORKERS
+from tests.apply.test_interrupt import WORKERS, signal_at_first_request
 from tests.cli.test_exit_codes import _run_on_tty
 from tests.conftest import running
 
@@ -299,14 +299,7 @@ def test_an_interrupt_before_confirmation_writes_nothing(config: Any,
     alpha = two[0]
     root = _tree(config, two)
     process = _start(root, two)
-    sent = threading.Event()
-
-    def first(method: str, path: str) -> None:
-        if not sent.is_set():
-            sent.set()
-            process.send_signal(signal.SIGTERM)
-
-    alpha.on_request = first
+    signal_at_first_request(alpha, process)
     out, err = process.communicate(timeout=120)
     alpha.on_request = None
     assert process.returncode == ExitCode.INTERRUPTED, out + err
