@@ -8,8 +8,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from almasync.kinds.base import KindHandler
 from almasync.model import Fields, Key, Resource
 from almasync.plan.changes import ABSENT, Action, Change, FieldDiff
@@ -37,6 +35,8 @@ def field_diffs(desired: Fields, live: Fields) -> tuple[FieldDiff, ...]:
         wanted, current = desired.pop(name), live.pop(name)
         if wanted != current:
             out.append(FieldDiff(name, current, wanted))
+    from deepdiff import DeepDiff  # imported by the plans that change something
+
     diff = DeepDiff(live, desired, verbose_level=2, threshold_to_diff_deeper=0,
                     ignore_order=False)
     for path, change in diff.get("values_changed", {}).items():

@@ -66,7 +66,10 @@ def test_every_command_help_has_an_example() -> None:
     def walk(command: click.Command, path: str) -> list[str]:
         missing = [] if command.epilog and "Example:" in command.epilog else [path]
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+            context = click.Context(command)
+            for name in command.list_commands(context):  # lazy ones (emulator) too
+                sub = command.get_command(context, name)
+                assert sub is not None, name
                 missing += walk(sub, f"{path} {name}")
         return missing
     assert walk(cli, "almasync") == []
