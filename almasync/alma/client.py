@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -77,12 +78,23 @@ def _pool_for(base_url: str, maxsize: int) -> urllib3.PoolManager:
     proxy = _environ_proxy(base_url)
     if proxy is None:
         return urllib3.PoolManager(**pools)
-    parts = parse_url(proxy)
-    if not parts.host:
+    try:
+        return _proxy_manager(proxy, pools)
+    except (HTTPError, ValueError) as exc:  # a URL that does not parse, an unknown scheme
+        raise ConfigError(f"the proxy {_hide_password(proxy)} of the environment: {exc}"
+                          ) from None
+
+
+def _proxy_manager(proxy: str, pools: dict[str, Any]) -> urllib3.PoolManager:
+    """Connections through ``proxy`` (``http://`` when it names no scheme), with the user
+    and password of its URL as requests sent them: ``Proxy-Authorization: Basic``, or to
+    a SOCKS proxy."""
+    url = _with_scheme(proxy)
+    if not parse_url(url).host:
         raise ConfigError(f"the proxy URL {_hide_password(proxy)} of the environment has no "
                           "host")
-    user, password = _auth_of(proxy)
-    if proxy.lower().startswith("socks"):
+    user, password = _auth_of(url)
+    if url.lower().startswith("socks"):
         try:
             from urllib3.contrib.socks import SOCKSProxyManager
         except ImportError:
@@ -90,17 +102,17 @@ def _pool_for(base_url: str, maxsize: int) -> urllib3.PoolManager:
                               "SOCKS proxy, which needs PySocks (pip install PySocks)"
                               ) from None
         socks: urllib3.PoolManager = SOCKSProxyManager(
-            proxy, username=user or None, password=password or None, **pools)
+            url, username=user or None, password=password or None, **pools)
         return socks
-    headers = make_headers(proxy_basic_auth=f"{user}:{password}") if user else None
-    return urllib3.ProxyManager(proxy, proxy_headers=headers, **pools)
+    headers = {"Proxy-Authorization": make_headers(
+        proxy_basic_auth=f"{user}:{password}")["proxy-authorization"]} if user else None
+    return urllib3.ProxyManager(url, proxy_headers=headers, **pools)
 
 
 def _environ_proxy(url: str) -> str | None:
     """The proxy of the environment for ``url``, chosen as requests did
     (``get_environ_proxies`` then ``select_proxy``): none when ``NO_PROXY`` covers the host,
-    else ``{scheme}_proxy``, ``all_proxy`` (either case), with ``http://`` put in front of
-    one given without a scheme."""
+    else ``{scheme}_proxy`` or ``all_proxy`` (either case)."""
     parts = urlsplit(url)
     host = parts.hostname
     if host is None or _bypassed(host, parts.port):
@@ -109,7 +121,7 @@ def _environ_proxy(url: str) -> str | None:
     scheme = parts.scheme
     for key in (f"{scheme}://{host}", scheme, f"all://{host}", "all"):
         if proxies.get(key):
-            return _with_scheme(proxies[key])
+            return proxies[key]
     return None
 
 
@@ -166,10 +178,8 @@ def _auth_of(proxy: str) -> tuple[str, str]:
 
 
 def _hide_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)
+    """``url`` with the password of its ``user:password@`` part, if any, as ``***``."""
+    return re.sub(r"^([^/]*//)?([^:@/]*):[^@/]*@", r"\1\2:***@", url)
 
 
 def _query(params: Mapping[str, Any] | None) -> str:
