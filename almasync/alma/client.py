@@ -184,7 +184,8 @@ def _hide_password(url: str) -> str:
 
 def _query(params: Mapping[str, Any] | None) -> str:
     """``params`` as a query string, encoded as requests did: a None value is left out,
-    a list or tuple gives the name once per value, anything else is ``str()``-ed."""
+    a list (any iterable but a string) gives the name once per value, anything else is
+    ``str()``-ed."""
     if not params:
         return ""
     pairs: list[tuple[str, Any]] = []
@@ -471,7 +472,8 @@ class AlmaClient:
     def _send(self, method: str, url: str, path: str, params: Mapping[str, Any] | None,
               data: bytes | None, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
         """One call, retried by urllib3 as the :class:`RetryPolicy` says; the last answer,
-        its body read and decoded (gzip, deflate). Redirects are not followed."""
+        its body read and decoded (gzip, deflate). A redirect is not followed: Alma's API
+        does not send one, and a 3xx is an error like any other answer but 2xx."""
         query = _query(params)
         if query:
             url = f"{url}{'&' if '?' in url else '?'}{query}"
