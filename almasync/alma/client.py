@@ -1,25 +1,32 @@
 """The one HTTP client almasync uses to talk to Alma.
 
 It owns authentication, the rate limit, timeouts, paging and Alma's error bodies; the retry
-rules are in :mod:`almasync.alma.retry`. It is the only module that imports ``requests``.
-A read-only client refuses every call but GET before anything reaches the network:
-``plan``, ``drift`` and ``export`` use one.
+rules are in :mod:`almasync.alma.retry`. It speaks HTTP through urllib3 directly (a
+``requests`` session cost twice the CPU per call), reading the proxy and CA bundle settings
+of the environment as requests did. A read-only client refuses every call but GET before
+anything reaches the network: ``plan``, ``drift`` and ``export`` use one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
+import re
+import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+import certifi
+import urllib3
+from urllib3.exceptions import HTTPError
+from urllib3.util import make_headers, parse_url
 
 from almasync.alma import payload
 from almasync.alma.errors import alma_error
@@ -49,19 +56,144 @@ DEFAULT_TIMEOUT = 30.0
 TIMEOUT_ENV = "ALMASYNC_TIMEOUT"
 #: Connecting never waits longer than this, whatever the timeout.
 CONNECT_TIMEOUT = 10.0
+#: The encodings urllib3 can decode (gzip, deflate; br and zstd when installed).
+ACCEPT_ENCODING = ", ".join(
+    part.strip() for part in make_headers(accept_encoding=True)["accept-encoding"].split(","))
 
 
-def _session_for(base_url: str) -> requests.Session:
-    """A session that reads the proxy (``HTTPS_PROXY``, ``NO_PROXY``...) and CA bundle
-    (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) settings of the environment once, for the
-    one gateway it talks to, rather than on every call as requests does by default."""
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
-    return session
+def _pool_for(base_url: str, maxsize: int) -> urllib3.PoolManager:
+    """The connections to the one gateway, ``maxsize`` kept open, with the settings
+    requests read from the environment, read once: the proxy (:func:`_environ_proxy`) and,
+    for https, the CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's).
+    Certificates are always verified."""
+    tls: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED"}
+    if base_url.startswith("https:"):
+        bundle = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                  or certifi.where())
+        if not os.path.exists(bundle):
+            raise ConfigError(f"no CA bundle at {bundle} (REQUESTS_CA_BUNDLE or "
+                              "CURL_CA_BUNDLE names a file or directory that does not exist)")
+        tls["ca_cert_dir" if os.path.isdir(bundle) else "ca_certs"] = bundle
+    pools: dict[str, Any] = {"num_pools": 2, "maxsize": maxsize, **tls}
+    proxy = _environ_proxy(base_url)
+    if proxy is None:
+        return urllib3.PoolManager(**pools)
+    try:
+        return _proxy_manager(proxy, pools)
+    except (HTTPError, ValueError) as exc:  # a URL that does not parse, an unknown scheme
+        raise ConfigError(f"the proxy {_hide_password(proxy)} of the environment: {exc}"
+                          ) from None
+
+
+def _proxy_manager(proxy: str, pools: dict[str, Any]) -> urllib3.PoolManager:
+    """Connections through ``proxy`` (``http://`` when it names no scheme), with the user
+    and password of its URL as requests sent them: ``Proxy-Authorization: Basic``, or to
+    a SOCKS proxy."""
+    url = _with_scheme(proxy)
+    if not parse_url(url).host:
+        raise ConfigError(f"the proxy URL {_hide_password(proxy)} of the environment has no "
+                          "host")
+    user, password = _auth_of(url)
+    if url.lower().startswith("socks"):
+        try:
+            from urllib3.contrib.socks import SOCKSProxyManager
+        except ImportError:
+            raise ConfigError(f"the proxy {_hide_password(proxy)} of the environment is a "
+                              "SOCKS proxy, which needs PySocks (pip install PySocks)"
+                              ) from None
+        socks: urllib3.PoolManager = SOCKSProxyManager(
+            url, username=user or None, password=password or None, **pools)
+        return socks
+    headers = {"Proxy-Authorization": make_headers(
+        proxy_basic_auth=f"{user}:{password}")["proxy-authorization"]} if user else None
+    return urllib3.ProxyManager(url, proxy_headers=headers, **pools)
+
+
+def _environ_proxy(url: str) -> str | None:
+    """The proxy of the environment for ``url``, chosen as requests did
+    (``get_environ_proxies`` then ``select_proxy``): none when ``NO_PROXY`` covers the host,
+    else ``{scheme}_proxy`` or ``all_proxy`` (either case)."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if host is None or _bypassed(host, parts.port):
+        return None
+    proxies = urllib.request.getproxies()
+    scheme = parts.scheme
+    for key in (f"{scheme}://{host}", scheme, f"all://{host}", "all"):
+        if proxies.get(key):
+            return proxies[key]
+    return None
+
+
+def _bypassed(host: str, port: int | None) -> bool:
+    """Whether ``NO_PROXY`` sends ``host`` direct: requests' ``should_bypass_proxies``
+    (an address matches an entry or a CIDR block; a name ends with an entry, with or
+    without its port), then the standard library's ``proxy_bypass``."""
+    no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY")
+    if no_proxy:
+        entries = [entry for entry in no_proxy.replace(" ", "").split(",") if entry]
+        try:
+            socket.inet_aton(host)
+            is_ipv4 = True
+        except OSError:
+            is_ipv4 = False
+        if is_ipv4:
+            for entry in entries:
+                if "/" in entry:
+                    try:
+                        if ipaddress.ip_address(host) in ipaddress.ip_network(entry,
+                                                                              strict=False):
+                            return True
+                    except ValueError:
+                        continue
+                elif host == entry:
+                    return True
+        else:
+            with_port = f"{host}:{port}" if port else host
+            if any(host.endswith(entry) or with_port.endswith(entry) for entry in entries):
+                return True
+    try:
+        return bool(urllib.request.proxy_bypass(host))
+    except (TypeError, socket.gaierror):
+        return False
+
+
+def _with_scheme(proxy: str) -> str:
+    """``proxy`` with ``http://`` in front when it names no scheme (``host:port``), as
+    requests' ``prepend_scheme_if_needed`` does."""
+    parsed = parse_url(proxy)
+    scheme, auth, _, _, path, query, fragment = parsed
+    netloc = parsed.netloc or ""
+    if not netloc:
+        netloc, path = path or "", netloc
+    if auth:
+        netloc = f"{auth}@{netloc}"
+    return urlunsplit((scheme or "http", netloc, path or "", query or "", fragment or ""))
+
+
+def _auth_of(proxy: str) -> tuple[str, str]:
+    """The user name and password in a proxy URL, unquoted (empty when none)."""
+    parts = urlsplit(proxy)
+    return unquote(parts.username or ""), unquote(parts.password or "")
+
+
+def _hide_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part, if any, as ``***``."""
+    return re.sub(r"^([^/]*//)?([^:@/]*):[^@/]*@", r"\1\2:***@", url)
+
+
+def _query(params: Mapping[str, Any] | None) -> str:
+    """``params`` as a query string, encoded as requests did: a None value is left out,
+    a list (any iterable but a string) gives the name once per value, anything else is
+    ``str()``-ed."""
+    if not params:
+        return ""
+    pairs: list[tuple[str, Any]] = []
+    for name, values in params.items():
+        if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+            values = [values]
+        pairs.extend((name, value) for value in values if value is not None)
+    return urlencode(pairs, doseq=True)
 
 
 class WriteOutcomeUnknown(AlmaUnavailable):
@@ -110,25 +242,25 @@ class AlmaClient:
         self._recording = threading.local()
         self._key = api_key
         self._lock = threading.Lock()
-        self._session = _session_for(self.base_url)
         # Kinds are read side by side, each with its own workers: room for both levels.
-        observer = RetryObserver(self.bucket, self._count, notice)
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.workers * (self.workers + 1),
-                              max_retries=self.retry.retry(observer))
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
-        self._session.headers.update({
-            "Authorization": f"apikey {api_key}",
-            "Accept": "application/json",
+        self._pool = _pool_for(self.base_url, self.workers * (self.workers + 1))
+        self._timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
+        # One Retry for every call: urllib3 derives a new one at each try.
+        self._retries = self.retry.retry(RetryObserver(self.bucket, self._count, notice))
+        self._headers = {
             "User-Agent": "almasync",
-        })
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "Accept": "application/json",
+            "Connection": "keep-alive",
+            "Authorization": f"apikey {api_key}",
+        }
 
     def __repr__(self) -> str:
         mode = "read-only" if self.read_only else "read-write"
         return f"AlmaClient({self.base_url!r}, {mode})"
 
     def close(self) -> None:
-        self._session.close()
+        self._pool.clear()
 
     def __enter__(self) -> AlmaClient:
         return self
@@ -314,20 +446,23 @@ class AlmaClient:
         elif json_body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(json_body).encode("utf-8")
+        elif method != "GET":
+            headers["Content-Length"] = "0"  # a DELETE says it has no body (as requests did)
         response = self._send(method, url, path, params, data, headers)
-        if 200 <= response.status_code < 300 and raw:
-            return response.content, response.headers.get("Content-Type", "")
-        if 200 <= response.status_code < 300 and keep_bytes:
-            return response.status_code, response.content
-        if 200 <= response.status_code < 300:
-            return self._decoded(method, path, response.status_code, response.content)
-        error = alma_error(response.status_code, response.headers.get("Content-Type", ""),
-                           response.content, method, path)
+        status = response.status
+        if 200 <= status < 300 and raw:
+            return response.data, response.headers.get("Content-Type", "")
+        if 200 <= status < 300 and keep_bytes:
+            return status, response.data
+        if 200 <= status < 300:
+            return self._decoded(method, path, status, response.data)
+        error = alma_error(status, response.headers.get("Content-Type", ""), response.data,
+                           method, path)
         if error.code == "PER_SECOND_THRESHOLD":
             raise AlmaQuotaError(error.status, error.code, f"{error.alma_message} (still "
                                  f"refused after {self.retry.status_retries} retries)",
                                  error.tracking_id, method, path)
-        if response.status_code in self.retry.statuses and method in IDEMPOTENT:
+        if status in self.retry.statuses and method in IDEMPOTENT:
             # Retried already: Alma is failing, not refusing this call (exit 4).
             raise AlmaServerError(error.status, error.code, f"{error.alma_message} "
                                   f"(still failing after {self.retry.status_retries} "
@@ -335,14 +470,21 @@ class AlmaClient:
         raise error
 
     def _send(self, method: str, url: str, path: str, params: Mapping[str, Any] | None,
-              data: bytes | None, headers: dict[str, str]) -> requests.Response:
-        """One call, retried by the session's :class:`RetryPolicy`; the last answer."""
+              data: bytes | None, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+        """One call, retried by urllib3 as the :class:`RetryPolicy` says; the last answer,
+        its body read and decoded (gzip, deflate). A redirect is not followed: Alma's API
+        does not send one, and a 3xx is an error like any other answer but 2xx."""
+        query = _query(params)
+        if query:
+            url = f"{url}{'&' if '?' in url else '?'}{query}"
         self.bucket.acquire()
         started = time.monotonic()
         try:
-            response = self._session.request(method, url, params=params, data=data,
-                                             headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
+            response = self._pool.urlopen(method, url, body=data,
+                                          headers={**self._headers, **headers},
+                                          retries=self._retries, timeout=self._timeout,
+                                          redirect=False)
+        except (HTTPError, OSError) as exc:
             log.debug("%s %s failed after %.3fs: %s", method, path,
                       time.monotonic() - started, self._scrub(f"{type(exc).__name__}: {exc}"))
             host = urlsplit(url).hostname or url
@@ -353,7 +495,7 @@ class AlmaClient:
                     "Alma may or may not have made the change") from None
             raise AlmaUnavailable(f"could not reach Alma at {host}: {reason}") from None
         self._count()
-        log.debug("%s %s -> %s in %.3fs", method, path, response.status_code,
+        log.debug("%s %s -> %s in %.3fs", method, path, response.status,
                   time.monotonic() - started)
         remaining = response.headers.get("X-Exl-Api-Remaining")
         if remaining and remaining.isdigit():

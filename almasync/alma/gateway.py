@@ -1,7 +1,7 @@
 """Where almasync's calls go and how many go at once: the gateway URL check, the size of
 the pool of calls in flight, and running reads side by side.
 
-Kept apart from :mod:`almasync.alma.client`, which owns the HTTP session itself.
+Kept apart from :mod:`almasync.alma.client`, which owns the HTTP connections themselves.
 """
 
 from __future__ import annotations

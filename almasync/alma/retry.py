@@ -1,7 +1,7 @@
 """The one retry policy of the HTTP client: what is retried, how often, and how far apart.
 
-Retries run inside urllib3 (:class:`urllib3.util.retry.Retry`, mounted on the client's
-session), so every call of every thread follows the same rules:
+Retries run inside urllib3 (:class:`urllib3.util.retry.Retry`, the same one given with every
+call of the client), so every call of every thread follows the same rules:
 
 - a 429 ``PER_SECOND_THRESHOLD`` is retried for any method (Alma did not process the call),
   and the rate limiter is told (:meth:`RetryObserver.throttled`);
@@ -77,7 +77,7 @@ class RetryPolicy:
         return cls(**overrides)
 
     def retry(self, observer: RetryObserver | None = None) -> Retry:
-        """The urllib3 ``Retry`` that carries out this policy (one per session)."""
+        """The urllib3 ``Retry`` that carries out this policy (one per client)."""
         return AlmaRetry(
             total=None,
             connect=self.connect_retries,
@@ -180,7 +180,7 @@ class AlmaRetry(Retry):
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:
-    """``exc`` and every exception it wraps (requests -> MaxRetryError -> reason -> cause)."""
+    """``exc`` and every exception it wraps (MaxRetryError -> reason -> cause)."""
     seen: set[int] = set()
     todo = [exc]
     while todo:

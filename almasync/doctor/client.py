@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
+import urllib3
 
 from almasync.alma.client import AlmaClient
 from almasync.errors import AlmaError
@@ -93,7 +93,7 @@ class RecordingClient(AlmaClient):
             self.reads.append(exchange)
 
     def _send(self, method: str, url: str, path: str, params: Mapping[str, Any] | None,
-              data: bytes | None, headers: dict[str, str]) -> requests.Response:
+              data: bytes | None, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
         response = super()._send(method, url, path, params, data, headers)
         self._last.headers = {name: response.headers[name] for name in KEPT_HEADERS
                               if name in response.headers}

@@ -161,7 +161,7 @@ def test_each_429_reaches_the_limiter_and_each_retry_waits_for_a_token(
     client = AlmaClient(emulator.base_url, emulator.api_key, read_only=True, rate_limit=None,
                         retry=policy)
     # The client's own limiter is a plain token bucket; observe through a counting one.
-    client._session.get_adapter(emulator.base_url).max_retries = policy.retry(observer)
+    client._retries = policy.retry(observer)
     for _ in range(6):
         client.get("/conf/general")
     refused = [r for r in emulator.requests if r.status == 429]
