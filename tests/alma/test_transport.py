@@ -269,7 +269,7 @@ def test_no_proxy_sends_the_calls_direct(emulator: Emulator, no_proxy_env: pytes
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and its key."""
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate")
+        pytest.skip("openssl is not installed (it makes the test certificate)")
     where = tmp_path_factory.mktemp("tls")
     cert, key = where / "cert.pem", where / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
