@@ -28,7 +28,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "drift": {"GET": 41},
     "export": {"GET": 53},
     "apply": {"GET": 74, "POST": 7, "PUT": 17, "DELETE": 1},
-    "saved-plan apply": {"GET": 60, "POST": 7, "PUT": 17, "DELETE": 1},
+    "saved-plan apply": {"GET": 62, "POST": 7, "PUT": 17, "DELETE": 1},
     "rollback": {"GET": 64, "POST": 3, "PUT": 16, "DELETE": 6},
 }
 

@@ -43,7 +43,8 @@ class Memo:
         self._answers: dict[Key, Any] = {}
         self._loading: dict[Key, threading.Lock] = {}
         self._lock = threading.Lock()
-        self._generation = 0
+        #: Calls in flight -> whether a write that may change their answer went out meanwhile.
+        self._stale: dict[Key, bool] = {}
 
     def get(self, path: str, params: Mapping[str, Any] | None, call: Callable[[], Any]) -> Any:
         key = memo_key(path, params)
@@ -55,11 +56,17 @@ class Memo:
             with self._lock:
                 if key in self._answers:
                     return self._answers[key]
-                generation = self._generation
-            answer = call()
+                self._stale[key] = False
+            try:
+                answer = call()
+            except BaseException:
+                with self._lock:
+                    del self._stale[key]
+                raise
             with self._lock:
-                # A write that went out meanwhile may have changed it: not remembered.
-                if generation == self._generation:
+                # A write to this path, its parent or above it that went out meanwhile may
+                # have changed the answer: not remembered. Other writes leave it be.
+                if not self._stale.pop(key):
                     self._answers[key] = answer
             return answer
 
@@ -67,11 +74,14 @@ class Memo:
         """Forget ``path`` and its parent, and with ``descendants`` what lies below it."""
         written = path.rstrip("/")
         with self._lock:
-            self._generation += 1
             for key in [k for k in self._answers if _related(written, k[0], descendants)]:
                 del self._answers[key]
+            for key in self._stale:
+                if _related(written, key[0], descendants):
+                    self._stale[key] = True
 
     def clear(self) -> None:
         with self._lock:
-            self._generation += 1
             self._answers.clear()
+            for key in self._stale:
+                self._stale[key] = True

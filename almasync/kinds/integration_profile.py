@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -192,6 +192,13 @@ class IntegrationProfileHandler(KindHandler):
     model: ClassVar[type[FieldsModel]] = IntegrationProfileFields
     # No top-level field is sensitive: credentials sit inside parameters and are redacted
     # as they are read (almasync.kinds.secrets), so no output can hold them.
+
+    def write_target(self, key: Key, fields: Fields) -> Hashable:
+        """Every profile: a profile is found by its code in the list of
+        ``/conf/integration-profiles``, which a create or a change of code changes, so
+        profiles are written one at a time, each after reading the list as the writes
+        before it left it."""
+        return "/conf/integration-profiles"
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
         problem = not_a_mapping(node, path, doc, "profile codes to their fields")

@@ -48,8 +48,6 @@ BASE = "/conf/letters"
 #: Both lists: letters proper and the components (header, footer...) they include.
 LETTER_TYPES = ("LETTER", "COMPONENT")
 EXPORT_FOLDER = "letters"
-#: The one write target of every letter whose labels are written (see ``write_target``).
-LABELS = "labels code tables"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _POSITION = re.compile(r": line \d+, column \d+$")
 
@@ -323,10 +321,11 @@ class LetterHandler(KindHandler):
         return live
 
     def write_target(self, key: Key, fields: Fields) -> Hashable:
-        """Labels go into a code table that Alma names in the letter (letters may share
-        one), so letters whose labels are written go one at a time; the others each write
-        only themselves."""
-        return LABELS if fields.get("labels") else key
+        """Every letter: a letter is read through the lists of ``/conf/letters`` (code ->
+        entry, by type), which every letter's write changes, and labels go into code
+        tables that letters may share; so letters are written one at a time, each from a
+        read that holds the writes before it."""
+        return BASE
 
     def update(self, client: AlmaClient, key: Key, fields: Fields) -> None:
         """PUT the whole letter as XML when ``enabled`` or the template differ; then the

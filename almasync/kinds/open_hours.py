@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
@@ -143,6 +143,12 @@ def institution_code(refs: References) -> str:
 class OpenHoursHandler(KindHandler):
     kind: ClassVar[Kind] = Kind.OPEN_HOURS
     model: ClassVar[type[FieldsModel]] = OpenHoursFields
+
+    def write_target(self, key: Key, fields: Fields) -> Hashable:
+        """Every scope: they are one path (``/conf/open-hours?scope=``), and a library's
+        list shows the institution's entries as inherited, so the scopes are written one
+        at a time, each from a read that holds the writes before it."""
+        return "/conf/open-hours"
 
     def declared(self, node: Any, path: NodePath, doc: YamlDoc) -> Iterator[Declared | Problem]:
         problem = not_a_mapping(node, path, doc, "scopes (the institution code or library "

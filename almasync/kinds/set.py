@@ -15,7 +15,7 @@ Deletes happen only inside ``prune: sets`` (``true``, or a list of name prefixes
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -108,6 +108,12 @@ class SetHandler(KindHandler):
             return
         for name, raw in node.items():
             yield Declared((str(name),), raw, (*path, name), f"sets.{name}")
+
+    def write_target(self, key: Key, fields: Fields) -> Hashable:
+        """Every set: a set is found by a name search of ``/conf/sets``, which any set's
+        write may change (a rename, a create), so sets are written one at a time, each
+        after reading the list as the writes before it left it."""
+        return "/conf/sets"
 
     def fields_of(self, model: FieldsModel) -> dict[str, Any]:
         fields = super().fields_of(model)
