@@ -3,6 +3,7 @@ read-back of a write (AlmaClient.recording and confirms)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -157,3 +158,32 @@ def test_writes_no_get_shows_are_never_confirmed(emulator: Emulator) -> None:
 ])
 def test_echoes(sent: Any, held: Any, confirmed: bool) -> None:
     assert echoes(sent, held) is confirmed
+
+
+@pytest.mark.parametrize(("written", "remembered"), [(REF, True), (STACKS, False)])
+def test_a_read_in_flight_is_forgotten_only_for_a_write_that_may_change_it(
+        emulator: Emulator, written: str, remembered: bool) -> None:
+    """A GET of STACKS is answered only after a PUT has gone out: a PUT of a sibling (REF)
+    cannot change it, so it is remembered; a PUT of STACKS itself may have, so it is not."""
+    client = client_for(emulator, workers=2)
+    arrived, written_ = threading.Event(), threading.Event()
+
+    def hold(method: str, path: str) -> None:
+        if method == "GET" and path == f"/almaws/v1{STACKS}" and not arrived.is_set():
+            arrived.set()
+            assert written_.wait(30)
+
+    body = update_body(client.get(written), {"name": "Renamed"})  # before the memory
+    with client.memo():
+        emulator.on_request = hold
+        try:
+            reader = threading.Thread(target=client.get, args=(STACKS,))
+            reader.start()
+            assert arrived.wait(30)
+            client.put(written, body)
+            written_.set()
+            reader.join(30)
+        finally:
+            emulator.on_request = None
+        client.get(STACKS)
+    assert _gets(emulator, STACKS) == (1 if remembered else 2) + (written == STACKS)
