@@ -13,6 +13,7 @@ from almasync.config.settings import SETTINGS_FILE, Settings
 from almasync.config.validation import did_you_mean, validate_model
 from almasync.config.yamlread import NodePath, YamlDoc, YamlSyntaxError, read_yaml
 from almasync.errors import ConfigError, Mark, Problem
+from almasync.gcpause import collection_paused
 from almasync.kinds import BY_CONFIG_KEY, HANDLERS
 from almasync.kinds.base import Declared
 from almasync.kinds.letter_config import double_labels
@@ -70,6 +71,11 @@ def load_config(root: Path, env: str | None = None, *,
     """
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory (give the folder that holds the config)")
+    with collection_paused():
+        return _load(root, env, reader)
+
+
+def _load(root: Path, env: str | None, reader: Reader) -> DesiredState:
     collector = _Collector()
     settings = _load_settings(root, collector.problems)
     files = []
