@@ -32,9 +32,9 @@ from typing import Any
 from almasync.config.yamlevents import MarkNode, _Scalars
 from almasync.config.yamllimits import MAX_DEPTH
 
-#: A plain scalar on one line, in a block: no indicator first (``-`` only before a
-#: non-space), no ``: `` or `` #`` inside, no ``:`` or space at the end.
-_PLAIN = r"""(?:[^-?:,\[\]{}\#&*!|>'"%@`\ ][^\ :]*+|-[^\ :][^\ :]*+)
+#: A plain scalar on one line, in a block: no indicator first (``-``, ``?`` and ``:`` only
+#: before a non-space), no ``: `` or `` #`` inside, no ``:`` or space at the end.
+_PLAIN = r"""(?:[^-?:,\[\]{}\#&*!|>'"%@`\ ]|[-?:](?=[^\ ]))[^\ :]*+
              (?:(?::(?=[^\ ])|\ ++(?=[^\ \#:]|:[^\ ]))[^\ :]*+)*+"""
 _QUOTED = r"""'(?:[^']++|'')*+'|"[^"\\]*+\""""
 #: One line: indent, sequence entries (``- ``), a key, its ``:`` and the spaces after it,

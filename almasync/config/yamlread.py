@@ -106,8 +106,11 @@ def _build(text: str, name: str) -> tuple[Any, MarkNode | None, bool]:
     events of the C parser, then those of ruamel's YAML 1.2 parser when the C parser
     refuses the text (every error comes from the event readers)."""
     fast = read_fast(text)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else _build_from_events(text, name)
+
+
+def _build_from_events(text: str, name: str) -> tuple[Any, MarkNode | None, bool]:
+    """Data and places of ``text`` from parser events, or its located error."""
     for pure in (False, True):
         yaml = YAML(typ="safe", pure=pure)
         try:
