@@ -137,10 +137,13 @@ class _Reader:
             if kind == _ITEM_ENTRY and stack:  # "- key: value": a one-entry mapping item
                 top = stack[-1]
                 while top[_COL] > col and len(stack) > 1:
-                    self.close(stack.pop())
+                    if top[_SLOT] is not None:
+                        self.close(top)
+                    stack.pop()
                     top = stack[-1]
                 if top[_COL] == col and not top[_MAPPING]:
-                    self.close(top)
+                    if top[_SLOT] is not None:
+                        self.close(top)
                     if len(stack) >= MAX_DEPTH:
                         raise _Outside
                     node = MarkNode(True)
