@@ -6,7 +6,8 @@ and value starts in a compact tree of :class:`MarkNode` beside the data. Scalars
 as ruamel's YAML 1.2 safe loader types them, with ruamel's own resolver patterns; the rare
 non-text ones (numbers, dates, explicit tags) go through ruamel's safe constructor, once
 per distinct text. Unquoted dates become ISO text; a value that looks like a date or a
-number but is none stays text.
+number but is none stays text. :mod:`almasync.config.yamlfast` reads plain block YAML
+without events, to the same result, typing its scalars with the same :class:`_Scalars`.
 
 Errors keep the precedence of a compose-then-convert reader: a parse or limit error
 anywhere in the stream first, then a composer error (an undefined alias, a second

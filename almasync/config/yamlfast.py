@@ -42,7 +42,7 @@ _QUOTED = r"""'(?:[^']++|'')*+'|"[^"\\]*+\""""
 _LINE = re.compile(rf"""
     (\ *+)
     ((?:-(?:\ ++|$))*+)
-    (?:({_PLAIN}|{_QUOTED}):(\ *+))?
+    (?:({_PLAIN}|{_QUOTED}):(?=\ |$)(\ *+))?
     ({_PLAIN}|{_QUOTED}|\{{\}}|\[\])?
     \ *+(?:(?:(?<=\ )|^)\#.*)?$""", re.VERBOSE)
 #: A character the line expression must not see: one other than line feed and what YAML
@@ -235,7 +235,8 @@ class _Reader:
             else:
                 self.close(top)
                 into = top
-        elif top[_SLOT] is None if top is not None else self.root is not _ROOT:
+        elif (top is not None and top[_SLOT] is None) or (top is None
+                                                          and self.root is not _ROOT):
             raise _Outside  # under an entry that has its value: a scalar's next line
         if dashes:
             for offset, char in enumerate(dashes):

@@ -131,8 +131,9 @@ SOURCES = [
 
 @st.composite
 def _edited(draw: Any) -> str:
-    source = draw(st.sampled_from([*SOURCES, *(p.read_text(encoding="utf-8")
-                                               for p in FILES[:12])]))
+    source = draw(st.one_of(
+        st.sampled_from([*SOURCES, *(p.read_text(encoding="utf-8") for p in FILES[:12])]),
+        ORDINARY_TREES.map(dump_yaml)))
     lines = source.split("\n")
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(lines) - 1))
@@ -205,11 +206,24 @@ def test_an_empty_value_is_just_after_its_colon_or_dash() -> None:
 
 
 @pytest.mark.parametrize("text", [
+    "a:\n- b:\n  - c\n  d: 1\n", "-   a: 1\n    b:\n    -   x\n    - y\n",
+    "- -   b\n  -   c\n- - - d\n", "a:\n  - b\n  -\n  - c:\n    -\n", "'${X}': 1\n",
+    "  a: 1\n  b: 2\n", "  - a\n  - b\n", "a:  \n  # c\n  b: 1\n", "a:\n# c\nb:\n",
+    "-\n-\n", "- \n  a: 1\n", "-\n  - a\n", "a:\n-\n  b: 1\n", "[]\n", "{}\n# x\n",
+    "a: b # c\n#d\n   # e\n", "a#: 1\n", "-a: 1\n", ":a: 1\n", "?a: 1\n", "-: 1\n",
+    "a:x: y\n", "a: b,c]\n", "\u00e9: \u00fc\n", "\n\n", "#only",
+])
+def test_hand_written_shapes_are_read_by_lines_the_same(text: str) -> None:
+    assert _same_or_none(text) is not None
+
+
+@pytest.mark.parametrize("text", [
     "a:\n\t- b\n", "a: &x 1\nb: *x\n", "a: !!str 1\n", "---\na: 1\n", "a: 1\n...\n",
     "%YAML 1.2\n---\na: 1\n", "a: |\n  x\n", "a: >\n  x\n", "a: b\n  c\n", "a: 'b\n  c'\n",
     "a: {b: 1}\n", "a: [1]\n", 'a: "\\n"\n', "? a\n: b\n", "a: 1\na: 2\n", "x\n",
     "a:\n  b\n", "a: b: c\n", "- a\nb: c\n", "a:\r\n  b: 1\r\n", "a: b\u2028c\n",
-    "a: b\x85\n", f"{'k' * 300}: 1\n", "[a]: 1\n", "a :\n", "'a' : 1\n",
+    "a: b\x85\n", f"{'k' * 300}: 1\n", "[a]: 1\n", "a :\n", "'a' : 1\n", "{}\na: 1\n",
+    'a: "x"#c\n', "'000':x null\n", '- "a":b\n', "a: -\n", "a: x:\n", "a: [b\n", "a: b\ufeff\n",
 ])
 def test_text_outside_plain_block_yaml_goes_to_the_event_reader(text: str) -> None:
     assert read_fast(text) is None
