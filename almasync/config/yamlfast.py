@@ -183,15 +183,22 @@ class _Reader:
             return _BLANK_LINE
         col = len(indent)
         key_at = col + len(dashes)
+        known = self.scalars.cache.get  # plain text read before
         if key:
             if len(key) > _LONGEST_KEY:
                 raise _Outside
-            name = self.scalar(key)
+            name = known(key, _NONE)
+            if name is _NONE:
+                name = self.scalar(key)
             value_at = key_at + len(key) + 1 + (len(spaces) if value else 0)
         else:
             name = _NONE
             value_at = key_at if value else col + dashes.rindex("-") + 1
-        data = self.scalar(value) if value else _NONE
+        data = _NONE
+        if value:
+            data = known(value, _NONE)
+            if data is _NONE:
+                data = self.scalar(value)
         if data is _FLOW_MAP or data is _FLOW_SEQ or not key or not value:
             kind = _OTHER
         elif not dashes:
@@ -201,9 +208,6 @@ class _Reader:
         return kind, col, dashes, name, data, key_at, value_at
 
     def scalar(self, text: str) -> Any:
-        found = self.scalars.cache.get(text, _NONE)  # plain text read before
-        if found is not _NONE:
-            return found
         first = text[0]
         if first == "'":
             return self.scalars.text(text[1:-1].replace("''", "'"))
