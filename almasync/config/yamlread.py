@@ -77,11 +77,12 @@ def read_yaml(path: Path, name: str, root: Path | None = None) -> YamlDoc:
 
     Bytes and events pass the limits of :mod:`almasync.config.yamllimits` (size, encoding,
     NUL bytes, nesting, aliases). Plain block YAML (what ``export`` writes) is read a line
-    at a time by :mod:`almasync.config.yamlfast`, to the same result; any other text is
-    read from parser events. The events come from ruamel's C parser when it is installed;
-    where that YAML 1.1 scanner refuses valid YAML 1.2, such as a URL inside a flow
-    mapping, ruamel's own parser reads it. :func:`almasync.config.yamlevents.build` turns
-    the events into plain data and the place of every key and value.
+    at a time by :mod:`almasync.config.yamlfast`, to the same result; any other text,
+    including anything nested deeper than the limit, is read from parser events. The
+    events come from ruamel's C parser when it is installed; where that YAML 1.1 scanner
+    refuses valid YAML 1.2, such as a URL inside a flow mapping, ruamel's own parser reads
+    it. :func:`almasync.config.yamlevents.build` turns the events into plain data and the
+    place of every key and value.
     """
     try:
         if path.stat().st_size > MAX_BYTES:
