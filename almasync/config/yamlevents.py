@@ -6,7 +6,8 @@ and value starts in a compact tree of :class:`MarkNode` beside the data. Scalars
 as ruamel's YAML 1.2 safe loader types them, with ruamel's own resolver patterns; the rare
 non-text ones (numbers, dates, explicit tags) go through ruamel's safe constructor, once
 per distinct text. Unquoted dates become ISO text; a value that looks like a date or a
-number but is none stays text.
+number but is none stays text. :mod:`almasync.config.yamlfast` reads plain block YAML
+without events, to the same result, typing its scalars with the same :class:`_Scalars`.
 
 Errors keep the precedence of a compose-then-convert reader: a parse or limit error
 anywhere in the stream first, then a composer error (an undefined alias, a second
@@ -40,9 +41,10 @@ from ruamel.yaml.resolver import VersionedResolver
 from almasync.errors import Mark, Problem
 
 STR = "tag:yaml.org,2002:str"
-#: The YAML 1.2 implicit resolvers: first character -> [(tag, pattern)].
+#: The YAML 1.2 implicit resolvers: first character -> [(tag, pattern)] (compiled now:
+#: ruamel's compile on first use, behind a proxy that costs a call per attribute).
 _RESOLVERS: dict[Any, list[tuple[str, re.Pattern[str]]]] = {
-    first: [(str(tag), pattern) for tag, pattern in patterns]
+    first: [(str(tag), re.compile(pattern.pattern, pattern.flags)) for tag, pattern in patterns]
     for first, patterns in VersionedResolver(version=(1, 2)).versioned_resolver.items()}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LOW = 0xFFFFFFFF
@@ -118,22 +120,24 @@ class _Scalars:
         text: str = event.value
         tag = event.ctag
         if tag is None or str(tag) == "!":
-            if not event.implicit[0]:
-                return self.text(text)
-            found = self.cache.get(text)
-            if found is not None or text in self.cache:
-                return found
-            tag = STR
-            for candidate, pattern in _RESOLVERS.get(text[:1] if text else "", ()):
-                if pattern.match(text):
-                    tag = candidate
-                    break
-            found = self.text(text) if tag == STR else self.construct(str(tag), text)
-            if len(text) <= 64:
-                self.cache[text] = found
-            return found
+            return self.plain(text) if event.implicit[0] else self.text(text)
         tag = str(tag)
         return self.text(text) if tag == STR else self.construct(tag, text)
+
+    def plain(self, text: str) -> Any:
+        """The value of an untagged plain scalar (empty for an empty value)."""
+        found = self.cache.get(text)
+        if found is not None or text in self.cache:
+            return found
+        tag = STR
+        for candidate, pattern in _RESOLVERS.get(text[:1] if text else "", ()):
+            if pattern.match(text):
+                tag = candidate
+                break
+        found = self.text(text) if tag == STR else self.construct(str(tag), text)
+        if len(text) <= 64:
+            self.cache[text] = found
+        return found
 
     def text(self, text: str) -> str:
         if "$" in text and "${" in text:

@@ -1,9 +1,10 @@
 """Read YAML keeping line and column of every key and value.
 
 With :mod:`almasync.config.yamlevents` (reading) and :mod:`almasync.config.yamlwrite`
-(writing), the only modules that import ruamel.yaml. It hands back plain Python data
-(dicts, lists, str, int, float, bool, None; dates become ISO strings) and the places of
-its keys and values, so later checks can point at ``file:line:col``.
+(writing), the only modules that import ruamel.yaml (:mod:`almasync.config.yamlfast`
+reads plain block YAML without it, typing scalars as ``yamlevents`` does). It hands back
+plain Python data (dicts, lists, str, int, float, bool, None; dates become ISO strings) and
+the places of its keys and values, so later checks can point at ``file:line:col``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from almasync.config.yamlevents import ConversionError, MarkNode, build, mark_at
+from almasync.config.yamlfast import read_fast
 from almasync.config.yamllimits import MAX_BYTES, YamlLimitError, decode, watch
 from almasync.errors import Mark, Problem
 
@@ -74,10 +76,13 @@ def read_yaml(path: Path, name: str, root: Path | None = None) -> YamlDoc:
     """Parse ``path``; a syntax error raises :class:`YamlSyntaxError` with its position.
 
     Bytes and events pass the limits of :mod:`almasync.config.yamllimits` (size, encoding,
-    NUL bytes, nesting, aliases). The events come from ruamel's C parser when it is
-    installed; where that YAML 1.1 scanner refuses valid YAML 1.2, such as a URL inside a
-    flow mapping, ruamel's own parser reads it. :func:`almasync.config.yamlevents.build`
-    turns the events into plain data and the place of every key and value.
+    NUL bytes, nesting, aliases). Plain block YAML (what ``export`` writes) is read a line
+    at a time by :mod:`almasync.config.yamlfast`, to the same result; any other text,
+    including anything nested deeper than the limit, is read from parser events. The
+    events come from ruamel's C parser when it is installed; where that YAML 1.1 scanner
+    refuses valid YAML 1.2, such as a URL inside a flow mapping, ruamel's own parser reads
+    it. :func:`almasync.config.yamlevents.build` turns the events into plain data and the
+    place of every key and value.
     """
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -98,8 +103,15 @@ def read_yaml(path: Path, name: str, root: Path | None = None) -> YamlDoc:
 
 
 def _build(text: str, name: str) -> tuple[Any, MarkNode | None, bool]:
-    """Data and places of ``text``: the C parser first, ruamel's YAML 1.2 parser when the C
-    parser refuses the text."""
+    """Data and places of ``text``: the line reader of plain block YAML first, then the
+    events of the C parser, then those of ruamel's YAML 1.2 parser when the C parser
+    refuses the text (every error comes from the event readers)."""
+    fast = read_fast(text)
+    return fast if fast is not None else _build_from_events(text, name)
+
+
+def _build_from_events(text: str, name: str) -> tuple[Any, MarkNode | None, bool]:
+    """Data and places of ``text`` from parser events, or its located error."""
     for pure in (False, True):
         yaml = YAML(typ="safe", pure=pure)
         try:
