@@ -25,12 +25,12 @@ also reports every error: this reader never reports one.
 
 from __future__ import annotations
 
-import gc
 import re
 from typing import Any
 
 from almasync.config.yamlevents import MarkNode, _Scalars
 from almasync.config.yamllimits import MAX_DEPTH
+from almasync.gcpause import collection_paused
 
 #: A plain scalar on one line, in a block: no indicator first (``-``, ``?`` and ``:`` only
 #: before a non-space), no ``: `` or `` #`` inside, no ``:`` or space at the end.
@@ -85,18 +85,15 @@ def read_fast(text: str) -> tuple[Any, MarkNode | None, bool] | None:
     """``(data, marks, variables)`` as ``build`` gives them for ``text``, or None when
     ``text`` is not plain block YAML (see the module's docstring).
 
-    The garbage collector pauses meanwhile: the reader makes hundreds of thousands of
-    containers, none in a cycle, and collecting as they come costs a quarter of the time.
+    The garbage collector pauses meanwhile (:func:`~almasync.gcpause.collection_paused`):
+    the reader makes hundreds of thousands of containers, none in a cycle, and collecting
+    as they come costs a quarter of the time.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _Reader().read(text)
-    except _Outside:
-        return None
-    finally:
-        if collecting:
-            gc.enable()
+    with collection_paused():
+        try:
+            return _Reader().read(text)
+        except _Outside:
+            return None
 
 
 class _Reader:
