@@ -13,7 +13,9 @@ Prints, each beside its bound and the ratio figure / bound:
   not required), peak RSS;
 - ``plan`` of that export: CPU seconds, peak RSS (the plan must be empty);
 - loading the exported tree (read, validate, cross-check; in this process): CPU seconds;
-- diffing one 10,000-row mapping table, 100 rows changed (the differ alone): CPU seconds.
+- diffing one 10,000-row mapping table, 100 rows changed (the differ alone): CPU seconds,
+  the median of 5 runs after one that imports DeepDiff (a plan imports it once, when
+  something differs).
 
 Exits 1 if a figure is over its bound or the plan is not empty.
 
@@ -127,10 +129,12 @@ def main() -> int:
         ok &= line("plan CPU", plan_cpu, PLAN_CPU_BOUND, "s")
         ok &= line("plan peak RSS", plan_rss, RSS_BOUND, "MiB")
         ok &= line("load of the exported tree (CPU)", load_seconds(out), LOAD_BOUND, "s")
-    elapsed, diffs = diff_seconds()
+    diff_seconds()  # imports DeepDiff
+    runs = sorted(diff_seconds() for _ in range(5))
+    elapsed, diffs = runs[len(runs) // 2]
     print(f"diff of a 10,000-row mapping table: {diffs} row fields differ (must be 100)")
     ok &= diffs == 100
-    ok &= line("10,000-row table diff (CPU)", elapsed, DIFF_BOUND, "s")
+    ok &= line("10,000-row table diff (CPU, median of 5)", elapsed, DIFF_BOUND, "s")
     return 0 if ok else 1
 
 
