@@ -4,9 +4,7 @@ The emulator serves ``generate_large()`` (30 libraries x 50 locations, 150 code 
 40 mapping tables x 2,000 rows, 200 letters, 500 reminders, ...) from its own process,
 rate limit off, no latency. Each almasync command runs as its own process too, so its CPU
 time and peak resident memory are its own (``os.wait4``), start-up and imports included.
-The package is byte-compiled first, as an installed one is (``pip install`` compiles it;
-an editable install run under ``PYTHONDONTWRITEBYTECODE`` would compile every module on
-every run, a third of a second that no user pays).
+The package is byte-compiled first, as an installed one is (``bytecode.py``).
 Prints, each beside its bound and the ratio figure / bound:
 
 - ``export`` of the whole institution: CPU seconds (beside the plan's bound, for scale;
@@ -25,7 +23,6 @@ Exits 1 if a figure is over its bound or the plan is not empty.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
 import subprocess
@@ -36,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bytecode import compile_package
 from emulator_process import emulator_process
 from large_seed import large_seed
 
@@ -104,7 +102,7 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of the default sizes (the bounds do not scale)")
     scale = parser.parse_args().scale
-    compileall.compile_dir(Path(load_config.__code__.co_filename).parents[1], quiet=1)
+    compile_package()
     seed = large_seed(scale)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:

@@ -29,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bytecode import compile_package
 from emulator_process import emulator_process, remaining
 
 from almasync.emulator.generate import generate_large
@@ -77,6 +78,7 @@ def edit_one_table(config: Path) -> str:
 
 
 def main() -> int:
+    compile_package()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per response")
     parser.add_argument("--rate-limit", type=float, default=25.0,

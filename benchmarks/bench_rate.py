@@ -43,6 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bytecode import compile_package
 from emulator_process import emulator_process, stats
 from rate_changes import declare
 
@@ -194,6 +195,7 @@ def table(runs: list[Run]) -> str:
 
 
 def main() -> int:
+    compile_package()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threshold", type=float, action="append",
