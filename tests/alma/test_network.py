@@ -19,45 +19,29 @@ from almasync.alma.retry import RetryObserver, RetryPolicy
 from almasync.emulator import Emulator
 from almasync.errors import AlmaQuotaError, AlmaUnavailable, ConfigError, ExitCode
 from tests.conftest import EXAMPLES, Almasync
+from tests.loopback import LoopbackServer
 
 
-class Silent:
+class Silent(LoopbackServer):
     """A TCP server on loopback that accepts connections and reads, but never answers
     (``reply`` is sent on connect instead, when given). Counts connections."""
 
     def __init__(self, reply: bytes = b"") -> None:
         self.reply = reply
         self.connections = 0
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.1)
-        self._stop = threading.Event()
         self._open: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    @property
-    def port(self) -> int:
-        return int(self._sock.getsockname()[1])
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            self._open.append(conn)
-            if self.reply:
-                conn.sendall(self.reply)
+    def accepted(self, conn: socket.socket) -> None:
+        self.connections += 1
+        self._open.append(conn)
+        if self.reply:
+            conn.sendall(self.reply)
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
+        super().close()
         for conn in self._open:
             conn.close()
-        self._sock.close()
 
 
 @pytest.fixture

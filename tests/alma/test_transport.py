@@ -24,6 +24,7 @@ from almasync.alma.client import AlmaClient
 from almasync.alma.retry import RetryPolicy
 from almasync.emulator import Emulator
 from almasync.errors import AlmaUnavailable, ConfigError
+from tests.loopback import LoopbackServer
 
 BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -40,7 +41,7 @@ def answer(body: bytes, *headers: str, chunked: bool = False) -> bytes:
         b"0\r\n\r\n"
 
 
-class Canned:
+class Canned(LoopbackServer):
     """A loopback server answering every request with ``reply``; ``seen`` holds each
     request's head (request line and headers, as text) and body. ``tls``: (cert, key)."""
 
@@ -51,26 +52,15 @@ class Canned:
         if tls is not None:
             self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self._context.load_cert_chain(*tls)
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
     @property
     def url(self) -> str:
         scheme = "https" if self._context is not None else "http"
-        return f"{scheme}://127.0.0.1:{self._sock.getsockname()[1]}"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+    def accepted(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
 
     def _answer(self, conn: socket.socket) -> None:
         conn.settimeout(5)
@@ -104,37 +94,21 @@ class Canned:
     def request_line(self, index: int = -1) -> str:
         return self.seen[index][0].split("\r\n")[0]
 
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sock.close()
 
-
-class Tunnel:
+class Tunnel(LoopbackServer):
     """A loopback HTTPS proxy: answers ``CONNECT host:port`` by connecting there and
     passing bytes both ways. ``connects`` holds each CONNECT's head."""
 
     def __init__(self) -> None:
         self.connects: list[str] = []
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._tunnel, args=(conn,), daemon=True).start()
+    def accepted(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._tunnel, args=(conn,), daemon=True).start()
 
     def _tunnel(self, conn: socket.socket) -> None:
         conn.settimeout(5)
@@ -160,11 +134,6 @@ class Tunnel:
 
         threading.Thread(target=pipe, args=(upstream, conn), daemon=True).start()
         pipe(conn, upstream)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sock.close()
 
 
 @pytest.fixture
