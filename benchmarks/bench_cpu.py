@@ -9,7 +9,8 @@ Prints, each beside its bound and the ratio figure / bound:
 
 - ``export`` of the whole institution: CPU seconds (beside the plan's bound, for scale;
   not required), peak RSS;
-- ``plan`` of that export: CPU seconds, peak RSS (the plan must be empty);
+- ``plan`` of that export: CPU seconds (the median of 3 runs), peak RSS (the largest; the
+  plan must be empty);
 - loading the exported tree (read, validate, cross-check; in this process): CPU seconds;
 - diffing one 10,000-row mapping table, 100 rows changed (the differ alone): CPU seconds,
   the median of 5 runs after one that imports DeepDiff (a plan imports it once, when
@@ -46,6 +47,7 @@ RSS_BOUND = 300 * 2**20  # bytes, for each almasync process
 PLAN_CPU_BOUND = 4.0  # seconds
 LOAD_BOUND = 2.0  # seconds, loading the exported tree
 DIFF_BOUND = 0.1  # seconds, one 10,000-row mapping table
+PLAN_RUNS = 3
 API_KEY = "bench-key"
 
 
@@ -113,8 +115,12 @@ def main() -> int:
         with emulator_process(seed_file, api_key=API_KEY, rate_limit=0, quiet=True) as (url, _):
             env = {"ALMA_API_URL": url, "ALMA_API_KEY": API_KEY, "ALMASYNC_RATE_LIMIT": "0"}
             export_cpu, export_rss, _ = almasync(["-q", "export", "--out", str(out)], env)
-            plan_cpu, plan_rss, plan = almasync(["-q", "plan", str(out), "--format", "json"],
-                                                env)
+            # CPU time on a shared 2-core machine varies by a fifth from run to run: the
+            # plan's figure is the median of three runs (its RSS the largest).
+            plans = sorted(almasync(["-q", "plan", str(out), "--format", "json"], env)
+                           for _ in range(PLAN_RUNS))
+            plan_cpu, _, plan = plans[len(plans) // 2]
+            plan_rss = max(run[1] for run in plans)
         files = [f for f in out.rglob("*.yaml") if f.is_file()]
         size = sum(f.stat().st_size for f in files)
         changes = len(json.loads(plan)["changes"])
@@ -124,7 +130,7 @@ def main() -> int:
         # Issue 11 bounds the plan's CPU, not the export's: shown against the same bound.
         line("export CPU (plan's bound, not required)", export_cpu, PLAN_CPU_BOUND, "s")
         ok &= line("export peak RSS", export_rss, RSS_BOUND, "MiB")
-        ok &= line("plan CPU", plan_cpu, PLAN_CPU_BOUND, "s")
+        ok &= line("plan CPU (median of 3)", plan_cpu, PLAN_CPU_BOUND, "s")
         ok &= line("plan peak RSS", plan_rss, RSS_BOUND, "MiB")
         ok &= line("load of the exported tree (CPU)", load_seconds(out), LOAD_BOUND, "s")
     diff_seconds()  # imports DeepDiff
