@@ -69,17 +69,16 @@ class CodeTableHandler(TableHandler):
         return out
 
     def row_problems(self, raw: Mapping[str, Any], row: Mapping[str, Any], at: NodePath,
-                     doc: YamlDoc, label: str) -> Iterator[Problem]:
+                     doc: YamlDoc, label: str, columns: tuple[str, ...]) -> Sequence[Problem]:
         """A translation sets descriptions only: ``enabled`` and ``default`` are the same in
         every language, so they belong to the declaration without ``lang``."""
         if raw.get("lang") in (None, ""):
-            return
+            return ()
         index = at[-1]
-        for name in row:
-            if name not in TRANSLATED:
-                yield Problem(doc.mark((*at, name)), f"{label}.rows.{index}.{name}: a "
-                              f"translation (lang: {raw['lang']}) sets descriptions only; "
-                              f"declare {name} where the table is declared without lang")
+        return [Problem(doc.mark((*at, name)), f"{label}.rows.{index}.{name}: a "
+                        f"translation (lang: {raw['lang']}) sets descriptions only; "
+                        f"declare {name} where the table is declared without lang")
+                for name in row if name not in TRANSLATED]
 
     def table_problems(self, raw: Mapping[str, Any], where: NodePath, doc: YamlDoc,
                        label: str) -> Iterator[Problem]:

@@ -10,7 +10,7 @@ and the Alma side are in :mod:`almasync.kinds.table_rows`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -115,19 +115,21 @@ class MappingTableHandler(TableHandler):
                 if len(_IS_COLUMN) < 1024:
                     _IS_COLUMN[name] = column
             if column:
-                plain = unwrap(value)
-                out[name] = "" if plain is None else str(plain)
+                if type(value) is not str:  # Alma's columns are text; anything else is rare
+                    value = unwrap(value)
+                    value = "" if value is None else str(value)
+                out[name] = value
         if "enabled" in row:
             out["enabled"] = as_bool(row["enabled"])
         return out
 
     def row_problems(self, raw: Mapping[str, Any], row: Mapping[str, Any], at: NodePath,
-                     doc: YamlDoc, label: str) -> Iterator[Problem]:
-        columns = self.key_columns(raw)
-        for name in columns:
-            if name not in row:
-                yield Problem(doc.mark(at), f"{label}.rows.{at[-1]}: missing {name}, which "
-                              f"identifies the row (key: {', '.join(columns)})")
+                     doc: YamlDoc, label: str, columns: tuple[str, ...]) -> Sequence[Problem]:
+        if len(columns) == 1 and columns[0] in row:
+            return ()
+        return [Problem(doc.mark(at), f"{label}.rows.{at[-1]}: missing {name}, which "
+                        f"identifies the row (key: {', '.join(columns)})")
+                for name in columns if name not in row]
 
     def export_rows(self, table: TableId, fields: Fields) -> dict[str, Any]:
         rows = [dict(row) for row in fields.get(ROWS, [])]
