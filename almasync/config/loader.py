@@ -241,28 +241,9 @@ class _Collector:
             model, errors = validate_model(handler.model, raw, doc, item.path, item.label)
             self.problems.extend(errors)
             if model is not None:
+                marks = {name: doc.mark((*item.path, name)) for name in raw}
                 self.found.setdefault(kind, {})[key] = Resource(
-                    kind, key, handler.fields_of(model), doc.mark(item.path),
-                    FieldMarks(doc, item.path, raw))
-
-
-class FieldMarks(Mapping[str, Mark]):
-    """Where each declared field of a resource is, looked up when a problem asks for one
-    (most resources never need theirs)."""
-
-    def __init__(self, doc: YamlDoc, path: NodePath, raw: Mapping[str, Any]) -> None:
-        self._doc, self._path, self._names = doc, path, tuple(raw)
-
-    def __getitem__(self, name: str) -> Mark:
-        if name not in self._names:
-            raise KeyError(name)
-        return self._doc.mark((*self._path, name))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
+                    kind, key, handler.fields_of(model), doc.mark(item.path), marks)
 
 
 def _overlay(common: _Pending, doc: YamlDoc, item: Declared) -> _Pending:
