@@ -241,7 +241,7 @@ class _Collector:
             model, errors = validate_model(handler.model, raw, doc, item.path, item.label)
             self.problems.extend(errors)
             if model is not None:
-                marks = {name: doc.mark((*item.path, name)) for name in raw}
+                marks = doc.field_marks(item.path, raw)
                 self.found.setdefault(kind, {})[key] = Resource(
                     kind, key, handler.fields_of(model), doc.mark(item.path), marks)
 

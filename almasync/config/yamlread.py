@@ -9,7 +9,7 @@ the places of its keys and values, so later checks can point at ``file:line:col`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,25 @@ class YamlDoc:
             place = node.place(entry, value)
             node = node.kids.get(entry)
         return mark_at(self.name, place) if place >= 0 else Mark(self.name, 1, 1)
+
+    def field_marks(self, path: NodePath, names: Iterable[str]) -> dict[str, Mark]:
+        """``{name: self.mark((*path, name))}`` for the keys ``names`` of the mapping at
+        ``path``, walking to it once rather than once per name."""
+        names = list(names)
+        node = self.marks if not self.grafts else None
+        for part in path:
+            if node is None:
+                break
+            entry = node.find(part)
+            node = node.kids.get(entry) if entry >= 0 else None
+        if node is None:
+            return {name: self.mark((*path, name)) for name in names}
+        out = {}
+        for name in names:
+            entry = node.find(name)
+            out[name] = (mark_at(self.name, node.place(entry, False)) if entry >= 0
+                         else self.mark((*path, name)))
+        return out
 
     def grafted(self, path: NodePath, other: YamlDoc, other_path: NodePath) -> YamlDoc:
         """This document with the places under ``path`` taken from ``other_path`` of

@@ -208,3 +208,23 @@ def test_mutated_documents_read_or_fail_the_same(tmp_path_factory: Any, source: 
         elif at < len(content):
             content[at] = data.draw(st.integers(0, 255))
     _same(bytes(content), tmp_path_factory.mktemp("doc"))
+
+
+def test_field_marks_are_the_marks_of_each_field(tmp_path: Path) -> None:
+    """One walk to a resource gives the same marks as a walk per field, for fields that are
+    there, fields that are not (their nearest ancestor), and fields grafted from another
+    document (an overlay's)."""
+    common = tmp_path / "common.yaml"
+    common.write_text("locations:\n  MAIN:\n    STACKS:\n      name: Stacks\n"
+                      "      type: OPEN\n      external_name: Main\n")
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("# overlay\nlocations:\n  MAIN:\n    STACKS:\n      name: Sandbox\n")
+    doc, other = read_yaml(common, "common.yaml"), read_yaml(overlay, "overlay.yaml")
+    path = ("locations", "MAIN", "STACKS")
+    names = ["name", "type", "external_name", "absent"]
+    for source in (doc, doc.grafted((*path, "name"), other, (*path, "name"))):
+        assert source.field_marks(path, names) == {
+            name: source.mark((*path, name)) for name in names}
+    assert doc.field_marks(("nowhere", "x"), ["a"]) == {"a": doc.mark(("nowhere", "x", "a"))}
+    grafted = doc.grafted((*path, "name"), other, (*path, "name"))
+    assert grafted.field_marks(path, ["name"])["name"].line == 5  # the overlay's line
