@@ -58,11 +58,8 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-
 class _NotStarted(Exception):
     """An item of :meth:`AlmaClient.map` skipped because another one failed."""
-
-
 
 
 def run_each(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
