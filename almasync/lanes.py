@@ -8,7 +8,8 @@ change is written at a time.
 
 Within a wave, changes are grouped into lanes. Two changes share a lane when they write
 the same thing in Alma (``KindHandler.write_target``: every declaration of one code table,
-for instance, since each is a read of the whole table and a PUT of it) or when one depends
+for instance, since each is a read of the whole table and a PUT of it; every set, since
+each is found by a search of the list that any set's write changes) or when one depends
 on the other (``KindHandler.dependencies``, or a delete waiting on the delete of a
 resource that refers to it). A lane is written one change at a time, in plan order; the
 lanes of a wave run side by side.

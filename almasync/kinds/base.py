@@ -212,9 +212,11 @@ class KindHandler(ABC):
         return iter(())
 
     def write_target(self, key: Key, fields: Fields) -> Hashable:
-        """What in Alma a write of ``key`` with ``fields`` changes: apply never runs two
-        writes of one kind with the same target at once. By default the resource itself; a
-        kind whose writes read and replace something shared (a whole table) says so."""
+        """What in Alma a write of ``key`` with ``fields`` changes, or reads that its
+        siblings' writes change: apply never runs two writes of one kind with the same
+        target at once. By default the resource itself; a kind whose writes read and
+        replace something shared (a whole table), or whose resources are found through a
+        list every write of the kind changes (sets, letters...), says so."""
         return key
 
     def prunable(self, key: Key, rule: bool | frozenset[str]) -> bool:
